@@ -1,0 +1,52 @@
+# twinlake — one data lake, two engines. `make demo` runs the pipeline end to end; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+ROWS   ?= 1000000
+DATA   ?= data/generated
+
+.PHONY: help venv stack-up stack-down stack-status generate upload demo test test-unit lint
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(PY): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	@touch $(PY)
+
+venv: $(PY) ## create .venv with the project and its pinned dev dependencies
+
+stack-up: $(PY) ## start Kafka (KRaft) and the S3 store (versitygw) on 127.0.0.1, installing them on first use
+	$(PY) scripts/stack.py up
+
+stack-down: $(PY) ## stop the local stack (data is kept)
+	$(PY) scripts/stack.py down
+
+stack-status: $(PY) ## show what runs, where, and whether it answers
+	$(PY) scripts/stack.py status
+
+generate: $(PY) ## generate the three CSVs (ROWS rows each) and truth.json into DATA
+	$(PY) -m producers.generate --rows $(ROWS) --out $(DATA)
+
+upload: $(PY) ## upload DATA into the landing bucket
+	$(PY) -m producers.upload $(DATA)
+
+demo: $(PY) ## stack up, generate, upload, run the engines, print the summary
+	$(PY) scripts/demo.py --rows $(ROWS) --out $(DATA)
+
+lint: $(PY) ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test-unit: $(PY) ## fast tests, no services needed
+	$(VENV)/bin/pytest -m "not integration" -q
+
+test: $(PY) stack-up ## every test: lint, unit and integration (starts the stack)
+	$(MAKE) lint
+	$(VENV)/bin/pytest -q

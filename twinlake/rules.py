@@ -1,0 +1,253 @@
+"""Silver validation rules, declared once as data and compiled by each engine.
+
+A rule is a stable code plus one *check*: a small frozen node that says when a row FAILS. Engines never spell a
+rule; they compile these nodes (`jobs/pandas_engine/compiler.py`, `jobs/spark_engine/compiler.py`) into per-row
+"fails" expressions, so a rejected row keeps every reason it has.
+
+Semantics shared by both engines (their tests hold them to it):
+- Every check reads the TRIMMED text of one column (trim removes `TRIM_CHARACTERS` at both ends).
+- Checks on one column are mutually exclusive: `Blank` fires on an empty value, `NotMatching` / `NotCalendarDate`
+  / `NotAllowed` only on a non-empty one, and the range / reference checks only on a value that parsed.
+- Patterns use the regex subset on which RE2 (pyarrow), java.util.regex (Spark) and Python `re` agree: explicit
+  ASCII classes, no `\\s` or `\\d` (they differ on Unicode between the three).
+- Case-insensitive means ASCII case folding (A-Z <-> a-z) in both engines, never locale-aware lowering.
+- The duplicate checks run last, among the rows that pass every other rule, ordered by (source key, row number).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from twinlake.datasets import DATASETS, Dataset, DatasetName
+
+# Whitespace removed around every value before it is checked (space, tab, LF, VT, FF, CR).
+TRIM_CHARACTERS = " \t\n\x0b\f\r"
+_WS = r" \t\n\x0B\f\r"
+# 1 .. 10^18-1 with optional leading zeros: always fits a signed 64-bit integer.
+POSITIVE_ID_PATTERN = r"^0*[1-9][0-9]{0,17}$"
+EMAIL_PATTERN = rf"^[^@{_WS}]+@[^@{_WS}]+\.[^@{_WS}]+$"
+# ISO calendar date in years 1000-2999; the calendar check (no 2026-02-30) is NotCalendarDate's job.
+ISO_DATE_PATTERN = r"^[12][0-9]{3}-[0-9]{2}-[0-9]{2}$"
+# A decimal with at most two places (negative values parse, and then fail the range check).
+DECIMAL_2_PATTERN = r"^-?[0-9]{1,13}(\.[0-9]{1,2})?$"
+
+
+class RuleCode(StrEnum):
+    """Stable rule codes: they appear in rejected rows, manifests and the data_quality table. Never rename."""
+
+    MISSING_CLIENT_ID = "missing_client_id"
+    INVALID_CLIENT_ID = "invalid_client_id"
+    MISSING_NAME = "missing_name"
+    MISSING_EMAIL = "missing_email"
+    INVALID_EMAIL = "invalid_email"
+    MISSING_SIGNUP_DATE = "missing_signup_date"
+    INVALID_SIGNUP_DATE = "invalid_signup_date"
+    FUTURE_SIGNUP_DATE = "future_signup_date"
+    MISSING_COUNTRY = "missing_country"
+    UNKNOWN_COUNTRY = "unknown_country"
+    MISSING_PURCHASE_ID = "missing_purchase_id"
+    INVALID_PURCHASE_ID = "invalid_purchase_id"
+    UNKNOWN_CLIENT = "unknown_client"
+    MISSING_PURCHASE_DATE = "missing_purchase_date"
+    INVALID_PURCHASE_DATE = "invalid_purchase_date"
+    FUTURE_PURCHASE_DATE = "future_purchase_date"
+    MISSING_AMOUNT = "missing_amount"
+    INVALID_AMOUNT = "invalid_amount"
+    AMOUNT_OUT_OF_RANGE = "amount_out_of_range"
+    MISSING_PRODUCT = "missing_product"
+    UNKNOWN_PRODUCT = "unknown_product"
+    MISSING_PROMO_ID = "missing_promo_id"
+    INVALID_PROMO_ID = "invalid_promo_id"
+    MISSING_PROMO_NAME = "missing_promo_name"
+    UNKNOWN_PROMO_NAME = "unknown_promo_name"
+    MISSING_PROMO_VALUE = "missing_promo_value"
+    INVALID_PROMO_VALUE = "invalid_promo_value"
+    PROMO_VALUE_OUT_OF_RANGE = "promo_value_out_of_range"
+    DUPLICATE = "duplicate"
+    DUPLICATE_ID = "duplicate_id"
+
+
+# ---- check nodes: each one says when a row FAILS -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Blank:
+    """The value is absent or empty after trimming."""
+
+    column: str
+
+
+@dataclass(frozen=True)
+class NotMatching:
+    """The value is present and does not match `pattern` (whole value)."""
+
+    column: str
+    pattern: str
+
+
+@dataclass(frozen=True)
+class NotCalendarDate:
+    """The value is present and is not an existing calendar day written as ISO_DATE_PATTERN."""
+
+    column: str
+
+
+@dataclass(frozen=True)
+class AfterReferenceDate:
+    """The value is a valid date strictly after the run's reference date."""
+
+    column: str
+
+
+@dataclass(frozen=True)
+class OutsideRange:
+    """The value is a valid DECIMAL_2_PATTERN number not in the half-open interval (low, high]."""
+
+    column: str
+    low_exclusive: Decimal
+    high_inclusive: Decimal
+
+
+@dataclass(frozen=True)
+class NotAllowed:
+    """The value is present and, ASCII case-insensitively, not one of `allowed`."""
+
+    column: str
+    allowed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NotAmongClean:
+    """The value is a valid id that no clean row of `dataset` has in `ref_column`."""
+
+    column: str
+    dataset: DatasetName
+    ref_column: str
+
+
+@dataclass(frozen=True)
+class ExactDuplicate:
+    """An earlier valid row has the same normalised content."""
+
+
+@dataclass(frozen=True)
+class RepeatedId:
+    """An earlier valid row has the same normalised `column` (and the content differs: else ExactDuplicate)."""
+
+    column: str
+
+
+RowCheck = Blank | NotMatching | NotCalendarDate | AfterReferenceDate | OutsideRange | NotAllowed | NotAmongClean
+DuplicateCheck = ExactDuplicate | RepeatedId
+Check = RowCheck | DuplicateCheck
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A stable code and the check that makes a row of `dataset` fail it."""
+
+    code: RuleCode
+    dataset: DatasetName
+    check: Check
+
+    @property
+    def is_duplicate_rule(self) -> bool:
+        return isinstance(self.check, ExactDuplicate | RepeatedId)
+
+
+def _id(ds: DatasetName, column: str, missing: RuleCode, invalid: RuleCode) -> tuple[Rule, ...]:
+    return (Rule(missing, ds, Blank(column)), Rule(invalid, ds, NotMatching(column, POSITIVE_ID_PATTERN)))
+
+
+def _date(ds: DatasetName, column: str, codes: tuple[RuleCode, RuleCode, RuleCode]) -> tuple[Rule, ...]:
+    missing, invalid, future = codes
+    return (
+        Rule(missing, ds, Blank(column)),
+        Rule(invalid, ds, NotCalendarDate(column)),
+        Rule(future, ds, AfterReferenceDate(column)),
+    )
+
+
+def _decimal(
+    ds: DatasetName, column: str, codes: tuple[RuleCode, RuleCode, RuleCode], high: Decimal
+) -> tuple[Rule, ...]:
+    missing, invalid, out_of_range = codes
+    return (
+        Rule(missing, ds, Blank(column)),
+        Rule(invalid, ds, NotMatching(column, DECIMAL_2_PATTERN)),
+        Rule(out_of_range, ds, OutsideRange(column, Decimal(0), high)),
+    )
+
+
+def _enum(ds: Dataset, column: str, missing: RuleCode, unknown: RuleCode) -> tuple[Rule, ...]:
+    allowed = ds.column(column).allowed
+    return (Rule(missing, ds.name, Blank(column)), Rule(unknown, ds.name, NotAllowed(column, allowed)))
+
+
+def _duplicates(ds: Dataset) -> tuple[Rule, ...]:
+    return (
+        Rule(RuleCode.DUPLICATE, ds.name, ExactDuplicate()),
+        Rule(RuleCode.DUPLICATE_ID, ds.name, RepeatedId(ds.id_column)),
+    )
+
+
+def _client_reference(ds: DatasetName) -> tuple[Rule, ...]:
+    return (
+        *_id(ds, "client_id", RuleCode.MISSING_CLIENT_ID, RuleCode.INVALID_CLIENT_ID),
+        Rule(RuleCode.UNKNOWN_CLIENT, ds, NotAmongClean("client_id", DatasetName.CLIENTS, "client_id")),
+    )
+
+
+_C, _P, _M = (DATASETS[n] for n in DatasetName)
+RC = RuleCode
+
+RULES: dict[DatasetName, tuple[Rule, ...]] = {
+    DatasetName.CLIENTS: (
+        *_id(_C.name, "client_id", RC.MISSING_CLIENT_ID, RC.INVALID_CLIENT_ID),
+        Rule(RC.MISSING_NAME, _C.name, Blank("name")),
+        Rule(RC.MISSING_EMAIL, _C.name, Blank("email")),
+        Rule(RC.INVALID_EMAIL, _C.name, NotMatching("email", EMAIL_PATTERN)),
+        *_date(_C.name, "signup_date", (RC.MISSING_SIGNUP_DATE, RC.INVALID_SIGNUP_DATE, RC.FUTURE_SIGNUP_DATE)),
+        *_enum(_C, "country", RC.MISSING_COUNTRY, RC.UNKNOWN_COUNTRY),
+        *_duplicates(_C),
+    ),
+    DatasetName.PURCHASES: (
+        *_id(_P.name, "purchase_id", RC.MISSING_PURCHASE_ID, RC.INVALID_PURCHASE_ID),
+        *_client_reference(_P.name),
+        *_date(
+            _P.name, "purchase_date", (RC.MISSING_PURCHASE_DATE, RC.INVALID_PURCHASE_DATE, RC.FUTURE_PURCHASE_DATE)
+        ),
+        *_decimal(
+            _P.name, "amount", (RC.MISSING_AMOUNT, RC.INVALID_AMOUNT, RC.AMOUNT_OUT_OF_RANGE), Decimal("5000")
+        ),
+        *_enum(_P, "product", RC.MISSING_PRODUCT, RC.UNKNOWN_PRODUCT),
+        *_duplicates(_P),
+    ),
+    DatasetName.PROMOTIONS: (
+        *_id(_M.name, "promo_id", RC.MISSING_PROMO_ID, RC.INVALID_PROMO_ID),
+        *_client_reference(_M.name),
+        *_enum(_M, "promo_name", RC.MISSING_PROMO_NAME, RC.UNKNOWN_PROMO_NAME),
+        *_decimal(
+            _M.name,
+            "promo_value",
+            (RC.MISSING_PROMO_VALUE, RC.INVALID_PROMO_VALUE, RC.PROMO_VALUE_OUT_OF_RANGE),
+            Decimal("100"),
+        ),
+        *_duplicates(_M),
+    ),
+}
+
+
+def rules_for(dataset: DatasetName) -> tuple[Rule, ...]:
+    """The rules of one dataset, in the order their codes are listed in a rejected row."""
+    return RULES[dataset]
+
+
+def row_rules(dataset: DatasetName) -> tuple[Rule, ...]:
+    return tuple(r for r in RULES[dataset] if not r.is_duplicate_rule)
+
+
+def duplicate_rules(dataset: DatasetName) -> tuple[Rule, ...]:
+    return tuple(r for r in RULES[dataset] if r.is_duplicate_rule)
