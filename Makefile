@@ -36,7 +36,7 @@ generate: $(PY) ## generate the three CSVs (ROWS rows each) and truth.json into 
 upload: $(PY) ## upload DATA into the landing bucket
 	$(PY) -m producers.upload $(DATA)
 
-demo: $(PY) ## stack up, generate, upload, run the engines, print the summary
+demo: $(PY) stack-up ## stack up, generate, upload, run the engines, print the summary
 	$(PY) scripts/demo.py --rows $(ROWS) --out $(DATA)
 
 lint: $(PY) ## ruff and mypy

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, SecretStr
+
+from twinlake.layout import Buckets, Engine
 
 PREFIX = "TWINLAKE_"
 
@@ -66,6 +69,13 @@ class Settings(BaseModel):
     bronze_bucket: str = "bronze"
     silver_bucket: str = "silver"
     gold_bucket: str = "gold"
+    # Engines: events arriving within this window are handled together; a reconcile lists landing this often.
+    batch_window_seconds: float = 2.0
+    reconcile_seconds: float = 60.0
+    # A run's "today" for date rules; None means the UTC date when the run starts (set it only in tests).
+    reference_date: date | None = None
+    # Longest a run may take before the broker considers the consumer dead and rebalances its partitions.
+    max_run_seconds: int = 1800
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -93,3 +103,11 @@ class Settings(BaseModel):
     @property
     def buckets(self) -> tuple[str, str, str, str]:
         return (self.landing_bucket, self.bronze_bucket, self.silver_bucket, self.gold_bucket)
+
+    @property
+    def lake(self) -> Buckets:
+        return Buckets(bronze=self.bronze_bucket, silver=self.silver_bucket, gold=self.gold_bucket)
+
+    def consumer_group(self, engine: Engine) -> str:
+        """Each engine consumes every event, so each has its own consumer group."""
+        return f"twinlake-{engine}"

@@ -1,0 +1,95 @@
+"""Silver for the Pandas engine: every Bronze row becomes exactly one clean row or one rejected row.
+
+Pure functions: a Bronze frame in, clean and rejected frames and their counts out. The rules come from
+`twinlake.rules`; this module only decides the order (row rules, then duplicates among rows that pass them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+
+from jobs.pandas_engine.compiler import Mask, PandasCompiler, normalise, trim
+from twinlake.datasets import LINEAGE_COLUMNS, REASONS, ROW_NUMBER, SOURCE_KEY, Dataset, DatasetName
+from twinlake.manifest import DatasetCounts
+from twinlake.rules import ExactDuplicate, RepeatedId, Rule, duplicate_rules, row_rules, rules_for
+
+
+@dataclass(frozen=True)
+class SilverResult:
+    """One dataset's Silver: typed clean rows, raw rejected rows with reasons, and the counts."""
+
+    clean: pd.DataFrame
+    rejected: pd.DataFrame
+    counts: DatasetCounts
+
+
+def build_silver(
+    dataset: Dataset,
+    bronze: pd.DataFrame,
+    reference_date: date,
+    clean_ids: Mapping[tuple[DatasetName, str], npt.NDArray[np.int64]],
+) -> SilverResult:
+    """Validate and normalise one dataset's Bronze rows (raw text plus lineage columns)."""
+    bronze = bronze.sort_values([SOURCE_KEY, ROW_NUMBER], kind="stable").reset_index(drop=True)
+    trimmed = pd.DataFrame({c: trim(bronze[c]) for c in dataset.column_names})
+    compiler = PandasCompiler(trimmed, reference_date, clean_ids)
+
+    failures: dict[Rule, Mask] = {rule: compiler.fails(rule.check) for rule in row_rules(dataset.name)}
+    passes_row_rules = ~np.logical_or.reduce(list(failures.values())) if failures else np.ones(len(bronze), bool)
+    typed = normalise(dataset, trimmed)
+    failures.update(_duplicate_failures(dataset, typed, passes_row_rules))
+
+    rules = rules_for(dataset.name)
+    matrix = np.column_stack([failures[r] for r in rules]) if len(bronze) else np.zeros((0, len(rules)), bool)
+    rejected_mask = matrix.any(axis=1)
+
+    clean = pd.concat([typed[~rejected_mask], bronze.loc[~rejected_mask, list(LINEAGE_COLUMNS)]], axis=1)
+    rejected = bronze.loc[rejected_mask, [*dataset.column_names, *LINEAGE_COLUMNS]].copy()
+    rejected[REASONS] = _reason_lists(matrix[rejected_mask], rules, rejected.index)
+
+    per_rule = matrix.sum(axis=0)
+    counts = DatasetCounts(
+        rows_in=len(bronze),
+        rows_clean=int((~rejected_mask).sum()),
+        rows_rejected=int(rejected_mask.sum()),
+        rejected_by_rule={str(r.code): int(n) for r, n in zip(rules, per_rule, strict=True)},
+    )
+    return SilverResult(clean.reset_index(drop=True), rejected.reset_index(drop=True), counts)
+
+
+def _duplicate_failures(dataset: Dataset, typed: pd.DataFrame, eligible: Mask) -> dict[Rule, Mask]:
+    """Duplicates among rows that pass every row rule, earlier = lower (source key, row number).
+
+    `duplicate`: an earlier eligible row has the same normalised content. `duplicate_id`: otherwise, an earlier
+    eligible row has the same id. Rows are already in (source key, row number) order.
+    """
+    candidates = typed[eligible]
+    exact = np.zeros(len(typed), dtype=bool)
+    repeated = np.zeros(len(typed), dtype=bool)
+    exact[eligible] = candidates.duplicated(keep="first").to_numpy()
+    out: dict[Rule, Mask] = {}
+    for rule in duplicate_rules(dataset.name):
+        match rule.check:
+            case ExactDuplicate():
+                out[rule] = exact
+            case RepeatedId(column=column):
+                repeated[eligible] = candidates.duplicated(subset=[column], keep="first").to_numpy()
+                out[rule] = repeated & ~exact
+    return out
+
+
+def _reason_lists(matrix: npt.NDArray[np.bool_], rules: tuple[Rule, ...], index: pd.Index) -> pd.Series:
+    """Per rejected row, the codes of every rule it fails, in rule order (built without a Python row loop)."""
+    rows, cols = np.nonzero(matrix)  # row-major: each row's codes come out in rule order
+    codes = pa.array([str(r.code) for r in rules]).take(pa.array(cols))
+    offsets = np.concatenate([[0], np.cumsum(matrix.sum(axis=1))]).astype(np.int32)
+    lists = pa.ListArray.from_arrays(pa.array(offsets), codes)
+    assert len(rows) == len(codes)
+    return pd.Series(lists, index=index, dtype=pd.ArrowDtype(pa.list_(pa.string())))

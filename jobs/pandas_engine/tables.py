@@ -1,0 +1,32 @@
+"""Parquet tables in the object store for the Pandas engine: a table is a folder (prefix) of Parquet files."""
+
+from __future__ import annotations
+
+import io
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from twinlake.layout import Location
+from twinlake.store import ObjectStore
+
+# One file per table is plenty at this scale; the name leaves room for more parts (`part-00001`, ...).
+PART_NAME = "part-00000.parquet"
+
+
+def write_table(store: ObjectStore, location: Location, table: pa.Table) -> int:
+    """Write `table` as one Parquet part under the `location` prefix; returns the bytes written."""
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    body = sink.getvalue()
+    store.put(location.bucket, location.key + PART_NAME, body)
+    return len(body)
+
+
+def read_table(store: ObjectStore, location: Location) -> pa.Table:
+    """Read every Parquet part under the `location` prefix (in key order) into one table."""
+    parts = [o for o in store.list(location.bucket, location.key) if o.key.endswith(".parquet")]
+    if not parts:
+        raise FileNotFoundError(f"no Parquet files under {location.uri()}")
+    tables = [pq.read_table(io.BytesIO(store.get(location.bucket, p.key).body)) for p in parts]
+    return pa.concat_tables(tables)
