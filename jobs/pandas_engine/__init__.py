@@ -1,0 +1,1 @@
+"""The Pandas engine: Bronze -> Silver -> Gold with pandas on pyarrow-backed frames."""
