@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 
+from jobs.pandas_engine.run import ENGINE
 from jobs.pandas_engine.worker import PandasWorker
 from twinlake.broker import event_consumer, event_producer
 from twinlake.s3 import s3_client
@@ -28,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.once:
         outcome = PandasWorker(settings, store, consumer=None, producer=producer).maybe_run()
         return 1 if outcome is not None and not outcome.manifest.succeeded else 0
-    worker = PandasWorker(settings, store, event_consumer(settings, settings.consumer_group("pandas")), producer)
+    worker = PandasWorker(settings, store, event_consumer(settings, settings.consumer_group(ENGINE)), producer)
     worker.run_forever()
     return 0
 

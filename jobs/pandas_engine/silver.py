@@ -18,7 +18,7 @@ import pyarrow as pa
 from jobs.pandas_engine.compiler import Mask, PandasCompiler, normalise, trim
 from twinlake.datasets import LINEAGE_COLUMNS, REASONS, ROW_NUMBER, SOURCE_KEY, Dataset, DatasetName
 from twinlake.manifest import DatasetCounts
-from twinlake.rules import ExactDuplicate, RepeatedId, Rule, duplicate_rules, row_rules, rules_for
+from twinlake.rules import ExactDuplicate, RepeatedId, Rule, duplicate_rules, rules_for
 
 
 @dataclass(frozen=True)
@@ -41,18 +41,23 @@ def build_silver(
     trimmed = pd.DataFrame({c: trim(bronze[c]) for c in dataset.column_names})
     compiler = PandasCompiler(trimmed, reference_date, clean_ids)
 
-    failures: dict[Rule, Mask] = {rule: compiler.fails(rule.check) for rule in row_rules(dataset.name)}
+    failures: dict[Rule, Mask] = {
+        rule: compiler.fails(rule.check)
+        for rule in rules_for(dataset.name)
+        if not isinstance(rule.check, ExactDuplicate | RepeatedId)
+    }
     passes_row_rules = ~np.logical_or.reduce(list(failures.values())) if failures else np.ones(len(bronze), bool)
     typed = normalise(dataset, trimmed)
     failures.update(_duplicate_failures(dataset, typed, passes_row_rules))
 
     rules = rules_for(dataset.name)
     matrix = np.column_stack([failures[r] for r in rules]) if len(bronze) else np.zeros((0, len(rules)), bool)
-    rejected_mask = matrix.any(axis=1)
+    rejected_mask: Mask = np.asarray(matrix.any(axis=1), dtype=np.bool_)
+    clean_rows, rejected_rows = np.flatnonzero(~rejected_mask), np.flatnonzero(rejected_mask)
 
-    clean = pd.concat([typed[~rejected_mask], bronze.loc[~rejected_mask, list(LINEAGE_COLUMNS)]], axis=1)
-    rejected = bronze.loc[rejected_mask, [*dataset.column_names, *LINEAGE_COLUMNS]].copy()
-    rejected[REASONS] = _reason_lists(matrix[rejected_mask], rules, rejected.index)
+    clean = pd.concat([typed.iloc[clean_rows], bronze[list(LINEAGE_COLUMNS)].iloc[clean_rows]], axis=1)
+    rejected = bronze[[*dataset.column_names, *LINEAGE_COLUMNS]].iloc[rejected_rows].copy()
+    rejected[REASONS] = _reason_lists(matrix[rejected_rows], rules, rejected.index)
 
     per_rule = matrix.sum(axis=0)
     counts = DatasetCounts(
