@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import resource
 from pathlib import Path
 
@@ -11,10 +12,8 @@ _CLEAR_REFS = Path("/proc/self/clear_refs")
 
 def reset_peak_rss() -> None:
     """Start a new peak-RSS window (Linux: writing 5 to clear_refs resets VmHWM); a no-op where unsupported."""
-    try:
+    with contextlib.suppress(OSError):
         _CLEAR_REFS.write_text("5")
-    except OSError:
-        pass
 
 
 def peak_rss_bytes() -> int:

@@ -37,9 +37,7 @@ def _lines_buffer(columns: Sequence[pa.Array]) -> pa.Buffer:
     data = lines.buffers()[2]
     assert offsets is not None and data is not None
     start = lines.offset
-    first, last = pa.Array.from_buffers(pa.int32(), len(lines) + 1, [None, offsets], offset=start).to_numpy()[
-        [0, -1]
-    ]
+    first, last = pa.Array.from_buffers(pa.int32(), len(lines) + 1, [None, offsets], offset=start).to_numpy()[[0, -1]]
     return data.slice(int(first), int(last) - int(first))
 
 

@@ -36,9 +36,7 @@ class FaultKind(StrEnum):
     MISSING_CLIENT_REF = "missing_client_ref"  # purchases/promotions: client_id blank
     INVALID_CLIENT_REF = "invalid_client_ref"  # purchases/promotions: client_id not a positive integer
     NONEXISTENT_CLIENT = "nonexistent_client"  # purchases/promotions: client_id used by no client row
-    INVALID_CLIENT = (
-        "invalid_client"  # purchases/promotions: client_id of a client row rejected for another fault
-    )
+    INVALID_CLIENT = "invalid_client"  # purchases/promotions: client_id of a client row rejected for another fault
     MISSING_NAME = "missing_name"
     MISSING_EMAIL = "missing_email"
     INVALID_EMAIL = "invalid_email"
@@ -159,9 +157,7 @@ DEFAULT_NOISE_RATE = 0.01
 class FaultRates:
     """Per-kind fault rates (fraction of a dataset's rows), plus the per-kind rate of valid noise."""
 
-    rates: Mapping[FaultKind, float] = field(
-        default_factory=lambda: dict.fromkeys(FaultKind, DEFAULT_FAULT_RATE)
-    )
+    rates: Mapping[FaultKind, float] = field(default_factory=lambda: dict.fromkeys(FaultKind, DEFAULT_FAULT_RATE))
     noise_rate: float = DEFAULT_NOISE_RATE
 
     @classmethod

@@ -153,9 +153,7 @@ def _plan(dataset: DatasetName, rows: int, rates: FaultRates, rng: np.random.Gen
     n_row_faults = sum(n for k, n in counts.items() if k not in DUPLICATE_KINDS)
     # row 0 stays clean, and every duplicate-id row needs its own clean source row
     if n_base < 1 or n_base - 1 - n_row_faults < counts[FaultKind.DUPLICATE_ID]:
-        raise ValueError(
-            f"{dataset}: fault rates too high for {rows} rows ({n_row_faults + n_dup} faulty rows)"
-        )
+        raise ValueError(f"{dataset}: fault rates too high for {rows} rows ({n_row_faults + n_dup} faulty rows)")
     base_fault = np.full(n_base, _CLEAN, dtype=np.int16)
     chosen = rng.permutation(n_base - 1)[:n_row_faults] + 1
     start = 0
@@ -272,9 +270,7 @@ class _Edits:
             order = np.argsort(positions, kind="stable")
             mask = np.zeros(len(columns[column]), dtype=bool)
             mask[positions] = True
-            out[column] = pc.replace_with_mask(
-                columns[column], pa.array(mask), pa.array(values[order], _STRING)
-            )
+            out[column] = pc.replace_with_mask(columns[column], pa.array(mask), pa.array(values[order], _STRING))
         return out
 
 
@@ -408,9 +404,7 @@ def _build(
         if spec.kind in DUPLICATE_KINDS:
             continue
         positions = plan.positions(index)
-        values, more = _row_fault_values(
-            spec, dataset, positions, columns, cents, client_ids, refs, config.as_of, rng
-        )
+        values, more = _row_fault_values(spec, dataset, positions, columns, cents, client_ids, refs, config.as_of, rng)
         assert spec.column is not None
         edits.add(spec.column, positions, values)
         for key, value in more.items():
@@ -444,10 +438,7 @@ def _build(
     gaps = sources + 1 + np.floor(rng.random(len(sources)) * (n - sources)).astype(np.int64)
     keys = np.concatenate([2 * np.arange(n, dtype=np.int64) + 1, 2 * gaps])
     order = np.argsort(keys, kind="stable")
-    final = {
-        c: pa.concat_arrays([base[c], dup_cols[c]]).take(pa.array(order))
-        for c in DATASETS[dataset].column_names
-    }
+    final = {c: pa.concat_arrays([base[c], dup_cols[c]]).take(pa.array(order)) for c in DATASETS[dataset].column_names}
 
     # 1-based row number of every rejected row
     row_of = np.empty(len(order), dtype=np.int64)
@@ -570,9 +561,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="twinlake-generate", description=__doc__.split("\n\n")[0])
     p.add_argument("--rows", type=int, default=1_000_000, help="data rows per file (default 1000000)")
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    p.add_argument(
-        "--as-of", type=date.fromisoformat, default=None, help="reference day (default: today UTC)"
-    )
+    p.add_argument("--as-of", type=date.fromisoformat, default=None, help="reference day (default: today UTC)")
     p.add_argument("--out", type=Path, default=Path("data/generated"), help="output folder")
     p.add_argument("--fault-rate", type=float, default=F.DEFAULT_FAULT_RATE, help="rate of EACH fault kind")
     p.add_argument("--noise-rate", type=float, default=F.DEFAULT_NOISE_RATE, help="rate of EACH noise kind")
@@ -587,9 +576,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     rates = FaultRates.uniform(args.fault_rate, args.noise_rate, dict(args.rate))
-    config = GeneratorConfig(
-        rows=args.rows, seed=args.seed, as_of=args.as_of or datetime.now(UTC).date(), rates=rates
-    )
+    config = GeneratorConfig(rows=args.rows, seed=args.seed, as_of=args.as_of or datetime.now(UTC).date(), rates=rates)
     started = time.perf_counter()
     content = write(config, args.out, truth_rows=args.truth_rows)
     elapsed = time.perf_counter() - started

@@ -163,9 +163,7 @@ def upload_paths(
             size = path.stat().st_size
             extra: dict[str, Any] = {"ContentType": "text/csv"} if path.suffix.lower() == ".csv" else {}
             started = time.perf_counter()
-            client.upload_file(
-                str(path), bucket, key, ExtraArgs=extra, Callback=bar.task(key, size), Config=config
-            )
+            client.upload_file(str(path), bucket, key, ExtraArgs=extra, Callback=bar.task(key, size), Config=config)
             seconds = time.perf_counter() - started
             head = client.head_object(Bucket=bucket, Key=key)
             uploaded.append(
@@ -186,9 +184,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="CSV files, or folders of CSV files")
     p.add_argument("--prefix", default="", help="key prefix (a folder), e.g. clients/")
     p.add_argument("--dated", action="store_true", help="key <dataset>/<day>.csv instead of <dataset>.csv")
-    p.add_argument(
-        "--date", type=date.fromisoformat, default=None, help="the day for --dated (default today UTC)"
-    )
+    p.add_argument("--date", type=date.fromisoformat, default=None, help="the day for --dated (default today UTC)")
     p.add_argument("--bucket", default=None, help="bucket (default: the landing bucket from settings)")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     return p

@@ -40,7 +40,9 @@ def clear_landing(store: ObjectStore, settings: Settings) -> None:
     store.delete_prefix(settings.landing_bucket, "")
 
 
-def wait_for_run(store: ObjectStore, settings: Settings, engine: Engine, fingerprint: str, timeout: float) -> RunManifest:
+def wait_for_run(
+    store: ObjectStore, settings: Settings, engine: Engine, fingerprint: str, timeout: float
+) -> RunManifest:
     """Wait until the engine's pointer names a run of exactly this input set, or its run of it failed."""
     deadline = time.monotonic() + timeout
     where = engine_pointer(settings.gold_bucket, engine)
@@ -67,16 +69,23 @@ def summary(store: ObjectStore, settings: Settings, manifest: RunManifest, lande
     rows = Table("dataset", "rows in", "clean", "rejected", "top reject rules")
     for name, counts in manifest.datasets.items():
         top = sorted(((n, c) for c, n in counts.rejected_by_rule.items() if n), reverse=True)[:3]
-        rows.add_row(name, f"{counts.rows_in:,}", f"{counts.rows_clean:,}", f"{counts.rows_rejected:,}",
-                     ", ".join(f"{c} {n:,}" for n, c in top))
+        rows.add_row(
+            name,
+            f"{counts.rows_in:,}",
+            f"{counts.rows_clean:,}",
+            f"{counts.rows_rejected:,}",
+            ", ".join(f"{c} {n:,}" for n, c in top),
+        )
     console.print(rows)
     layout = RunLayout(settings.lake, manifest.engine, manifest.run_id)
     kpi = read_table(store, layout.gold("kpi_global")).to_pylist()[0]
     console.print("kpi_global: " + ", ".join(f"{k}={v}" for k, v in kpi.items()))
     if manifest.seconds:
         s = manifest.seconds
-        console.print(f"seconds: bronze {s.bronze}, silver {s.silver}, gold {s.gold}, total {s.total}; "
-                      f"peak memory {(manifest.peak_memory_bytes or 0) / 2**20:.0f} MiB")
+        console.print(
+            f"seconds: bronze {s.bronze}, silver {s.silver}, gold {s.gold}, total {s.total}; "
+            f"peak memory {(manifest.peak_memory_bytes or 0) / 2**20:.0f} MiB"
+        )
     console.print(f"landed-to-pointer: {time.monotonic() - landed_at:.1f} s (upload finished -> pointer seen)")
     console.print(f"Gold tables: {layout.gold_prefix.uri()}   manifest: {layout.manifest.uri()}")
 

@@ -206,9 +206,7 @@ def with_credentials(config: StackConfig) -> StackConfig:
     """The config itself if it has credentials, else a copy with freshly generated ones (first `up`)."""
     if config.access_key and config.secret_key:
         return config
-    return replace(
-        config, access_key="twinlake-" + secrets.token_hex(6), secret_key=secrets.token_urlsafe(30)
-    )
+    return replace(config, access_key="twinlake-" + secrets.token_hex(6), secret_key=secrets.token_urlsafe(30))
 
 
 def write_env_file(path: Path, config: StackConfig) -> None:
@@ -246,8 +244,7 @@ def require_java(env: Mapping[str, str]) -> str:
         major = int(match.group(2))
     if major < MIN_JAVA:
         raise StackError(
-            f"{java} is Java {major}; Kafka {KAFKA_VERSION} needs Java {MIN_JAVA}+ "
-            f"(set JAVA_HOME to a newer JDK/JRE)"
+            f"{java} is Java {major}; Kafka {KAFKA_VERSION} needs Java {MIN_JAVA}+ (set JAVA_HOME to a newer JDK/JRE)"
         )
     return java
 
@@ -399,9 +396,7 @@ def running_pid(component: Component, layout: Layout) -> int | None:
     return None
 
 
-def spawn(
-    component: Component, layout: Layout, cmd: list[str], env: Mapping[str, str]
-) -> subprocess.Popen[bytes]:
+def spawn(component: Component, layout: Layout, cmd: list[str], env: Mapping[str, str]) -> subprocess.Popen[bytes]:
     """Start detached (own session), stdout+stderr appended to the component's log, PID file written."""
     layout.logs.mkdir(parents=True, exist_ok=True)
     layout.run.mkdir(parents=True, exist_ok=True)
@@ -779,9 +774,7 @@ def exclusive(layout: Layout) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise StackError(
-                        f"another stack.py held {handle.name} for {LOCK_TIMEOUT_S:.0f} s"
-                    ) from None
+                    raise StackError(f"another stack.py held {handle.name} for {LOCK_TIMEOUT_S:.0f} s") from None
                 if not told:
                     print("  (waiting for another stack.py up/down to finish)", flush=True)
                     told = True
@@ -789,9 +782,7 @@ def exclusive(layout: Layout) -> Iterator[None]:
         yield
 
 
-def check_already_running(
-    component: Component, pid: int, layout: Layout, probe: Callable[[], str | None]
-) -> None:
+def check_already_running(component: Component, pid: int, layout: Layout, probe: Callable[[], str | None]) -> None:
     with step(f"{component.name} already running (pid {pid}), check it answers"):
         if (problem := probe()) and problem.startswith("answers, but"):
             raise StackError(

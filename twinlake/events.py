@@ -152,13 +152,9 @@ def parse_message(value: bytes | bytearray | None) -> ParsedMessage:
 def classify(event: StoreEvent, landing_bucket: str) -> Classification:
     """Decide whether an event changes a dataset's input set in the landing bucket (and if not, why not)."""
     if event.bucket != landing_bucket:
-        return Skipped(
-            event=event, reason=f"bucket {event.bucket!r} is not the landing bucket {landing_bucket!r}"
-        )
+        return Skipped(event=event, reason=f"bucket {event.bucket!r} is not the landing bucket {landing_bucket!r}")
     if not (event.is_created or event.is_removed):
-        return Skipped(
-            event=event, reason=f"event {event.event_name!r} neither creates nor removes an object"
-        )
+        return Skipped(event=event, reason=f"event {event.event_name!r} neither creates nor removes an object")
     if not event.key.lower().endswith(".csv"):
         return Skipped(event=event, reason=f"key {event.key!r} is not a .csv file")
     dataset = dataset_for_key(event.key)

@@ -324,8 +324,7 @@ def data_quality_rows(quality: DataQualityCounts) -> list[DataQualityRow]:
         rows_in, rows_clean, rows_rejected = (_count(counts[k], f"{dataset}.{k}") for k in QUALITY_TOTALS)
         if rows_in != rows_clean + rows_rejected:
             raise ValueError(
-                f"data quality {dataset}: rows_in {rows_in} != rows_clean {rows_clean} + rows_rejected "
-                f"{rows_rejected}"
+                f"data quality {dataset}: rows_in {rows_in} != rows_clean {rows_clean} + rows_rejected {rows_rejected}"
             )
         by_rule: Mapping[str, object] = counts.get(REJECTED_BY_RULE, {})
         codes = [rule.code.value for rule in rules_for(dataset)]
@@ -335,9 +334,7 @@ def data_quality_rows(quality: DataQualityCounts) -> list[DataQualityRow]:
         for code in codes:
             failed = _count(by_rule.get(code, 0), f"{dataset}.{REJECTED_BY_RULE}.{code}")
             if failed > rows_rejected:
-                raise ValueError(
-                    f"data quality {dataset}: {failed} rows fail {code}, {rows_rejected} rejected"
-                )
+                raise ValueError(f"data quality {dataset}: {failed} rows fail {code}, {rows_rejected} rejected")
             rows.append((dataset.value, code, failed, rows_in, rows_clean, rows_rejected))
     rows.sort(key=lambda r: (r[0].encode(), r[1].encode()))
     return rows

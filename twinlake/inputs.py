@@ -66,7 +66,10 @@ def check_header(key: str, dataset: Dataset, header: Sequence[str]) -> tuple[str
     missing = [c for c in expected if c not in names]
     extra = [n for n in names if n not in expected]
     if missing or extra:
-        parts = [f"missing columns {missing}" if missing else "", f"unexpected columns {extra}" if extra else ""]
+        parts = [
+            f"missing columns {missing}" if missing else "",
+            f"unexpected columns {extra}" if extra else "",
+        ]
         reason = "; ".join(p for p in parts if p)
         raise BadInputFile(key, f"{reason} (expected {list(expected)})")
     return names

@@ -82,8 +82,7 @@ class DatasetCounts(_Model):
     def _rows_add_up(self) -> Self:
         if self.rows_in != self.rows_clean + self.rows_rejected:
             raise ValueError(
-                f"rows_in ({self.rows_in}) != rows_clean ({self.rows_clean}) "
-                f"+ rows_rejected ({self.rows_rejected})"
+                f"rows_in ({self.rows_in}) != rows_clean ({self.rows_clean}) + rows_rejected ({self.rows_rejected})"
             )
         too_many = {code: n for code, n in self.rejected_by_rule.items() if n > self.rows_rejected}
         if too_many:
@@ -201,8 +200,7 @@ def write_manifest(store: ObjectStore, layout: RunLayout, manifest: RunManifest)
     """Write a run's manifest, create-only, and return its ETag; raises `ManifestExists` if one is there."""
     if (layout.engine, layout.run_id) != (manifest.engine, manifest.run_id):
         raise ValueError(
-            f"manifest of {manifest.engine}/{manifest.run_id} "
-            f"does not belong to {layout.engine}/{layout.run_id}"
+            f"manifest of {manifest.engine}/{manifest.run_id} does not belong to {layout.engine}/{layout.run_id}"
         )
     where = layout.manifest
     try:

@@ -48,9 +48,7 @@ def read_pointer(store: ObjectStore, location: Location) -> tuple[LatestRunPoint
     return LatestRunPointer.from_json(stored.body), stored.etag
 
 
-def commit_pointer(
-    store: ObjectStore, location: Location, pointer: LatestRunPointer, expected_etag: str | None
-) -> str:
+def commit_pointer(store: ObjectStore, location: Location, pointer: LatestRunPointer, expected_etag: str | None) -> str:
     """Write the pointer if the object is still the one read (`expected_etag`, or absent for None).
 
     Returns the new ETag; raises `PointerConflict("... expected X, found Y")` if another writer was first.
@@ -67,9 +65,7 @@ def commit_pointer(
         raise PointerConflict(f"{location.uri()}: expected {expected}, found {found}") from exc
 
 
-def advance_pointer(
-    store: ObjectStore, location: Location, pointer: LatestRunPointer, retries: int = 5
-) -> bool:
+def advance_pointer(store: ObjectStore, location: Location, pointer: LatestRunPointer, retries: int = 5) -> bool:
     """Move the pointer to `pointer`'s run unless it already names a run at least as new.
 
     Returns True if this call moved it, False if it was left alone (it already names this run or a newer
@@ -125,9 +121,7 @@ def publish_run(
         raise PublishRefused(f"{where.uri()} is not written: write the manifest before publishing") from exc
     if stored != manifest:
         raise PublishRefused(f"{where.uri()} differs from the manifest being published")
-    pointer = LatestRunPointer.for_run(
-        gold_bucket, manifest.engine, manifest.run_id, now or datetime.now(UTC)
-    )
+    pointer = LatestRunPointer.for_run(gold_bucket, manifest.engine, manifest.run_id, now or datetime.now(UTC))
     engine_moved = advance_pointer(store, engine_pointer(gold_bucket, manifest.engine), pointer)
     global_moved = advance_pointer(store, global_pointer(gold_bucket), pointer)
     return PublishResult(pointer=pointer, engine_moved=engine_moved, global_moved=global_moved)

@@ -217,11 +217,11 @@ RULES: dict[DatasetName, tuple[Rule, ...]] = {
         *_id(_P.name, "purchase_id", RC.MISSING_PURCHASE_ID, RC.INVALID_PURCHASE_ID),
         *_client_reference(_P.name),
         *_date(
-            _P.name, "purchase_date", (RC.MISSING_PURCHASE_DATE, RC.INVALID_PURCHASE_DATE, RC.FUTURE_PURCHASE_DATE)
+            _P.name,
+            "purchase_date",
+            (RC.MISSING_PURCHASE_DATE, RC.INVALID_PURCHASE_DATE, RC.FUTURE_PURCHASE_DATE),
         ),
-        *_decimal(
-            _P.name, "amount", (RC.MISSING_AMOUNT, RC.INVALID_AMOUNT, RC.AMOUNT_OUT_OF_RANGE), Decimal("5000")
-        ),
+        *_decimal(_P.name, "amount", (RC.MISSING_AMOUNT, RC.INVALID_AMOUNT, RC.AMOUNT_OUT_OF_RANGE), Decimal("5000")),
         *_enum(_P, "product", RC.MISSING_PRODUCT, RC.UNKNOWN_PRODUCT),
         *_duplicates(_P),
     ),

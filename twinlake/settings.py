@@ -88,11 +88,7 @@ class Settings(BaseModel):
             if key in merged and merged[key] != "":
                 values[name] = merged[key]
         values.update({k: v for k, v in overrides.items() if v is not None})
-        missing = [
-            PREFIX + n.upper()
-            for n, f in cls.model_fields.items()
-            if f.is_required() and n not in values
-        ]
+        missing = [PREFIX + n.upper() for n, f in cls.model_fields.items() if f.is_required() and n not in values]
         if missing:
             raise MissingSetting(
                 f"missing setting(s) {', '.join(missing)}: export them, or run `make stack-up` "

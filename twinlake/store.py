@@ -173,13 +173,9 @@ class S3Store:
     def list(self, bucket: str, prefix: str = "") -> list[ObjectInfo]:
         paginator = self._client.get_paginator("list_objects_v2")
         found: list[ObjectInfo] = []
-        for page in paginator.paginate(
-            Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": self._page_size}
-        ):
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": self._page_size}):
             for item in page.get("Contents", []):
-                found.append(
-                    ObjectInfo(key=item["Key"], etag=normalize_etag(item["ETag"]), size=item["Size"])
-                )
+                found.append(ObjectInfo(key=item["Key"], etag=normalize_etag(item["ETag"]), size=item["Size"]))
         return sorted(found, key=lambda info: info.key)
 
     def put(self, bucket: str, key: str, body: bytes) -> str:

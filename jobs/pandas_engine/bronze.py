@@ -30,9 +30,7 @@ def read_bronze(dataset: Dataset, source: InputObject, body: bytes) -> pd.DataFr
     try:
         table = pacsv.read_csv(
             io.BytesIO(body),
-            read_options=pacsv.ReadOptions(
-                column_names=list(names), skip_rows=1, block_size=2 * MAX_LINE_BYTES + 1
-            ),
+            read_options=pacsv.ReadOptions(column_names=list(names), skip_rows=1, block_size=2 * MAX_LINE_BYTES + 1),
             parse_options=pacsv.ParseOptions(delimiter=",", newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in names},

@@ -129,9 +129,7 @@ def restore_landing(s3: S3Client, settings: Settings) -> Iterator[Callable[[str]
             s3.put_object(Bucket=settings.landing_bucket, Key=key, Body=body)
 
 
-def test_uploads_raise_one_event_each(
-    s3: S3Client, settings: Settings, restore_landing: Callable[[str], None]
-) -> None:
+def test_uploads_raise_one_event_each(s3: S3Client, settings: Settings, restore_landing: Callable[[str], None]) -> None:
     consumer = reader(settings, settings.events_topic)
     marker = int(time.time() * 1000) % 1_000_000_000
     uploads = {
@@ -147,11 +145,7 @@ def test_uploads_raise_one_event_each(
             expected[key] = (etag.strip('"'), len(body))
 
         def ours(records: list[Any]) -> list[tuple[Any, StoreEvent]]:
-            return [
-                (r, e)
-                for r, e in events_of(records)
-                if e.key in expected and (e.etag, e.size) == expected[e.key]
-            ]
+            return [(r, e) for r, e in events_of(records) if e.key in expected and (e.etag, e.size) == expected[e.key]]
 
         records = poll_until(consumer, lambda rs: {e.key for _, e in ours(rs)} == set(expected))
         time.sleep(1.0)  # a duplicate would arrive right behind the first
@@ -190,9 +184,7 @@ def test_poison_message_lands_in_dead_letter_topic(settings: Settings, producer:
     poison = b"\xff\xfe not an event " + uuid.uuid4().hex.encode()
     try:
         producer.send(settings.events_topic, value=poison, key=b"twinlake-test").get(timeout=10)
-        (record,) = [
-            r for r in poll_until(events, lambda rs: any(r.value == poison for r in rs)) if r.value == poison
-        ]
+        (record,) = [r for r in poll_until(events, lambda rs: any(r.value == poison for r in rs)) if r.value == poison]
         assert handle_raw_message(record.value, source_of(record), producer, settings, log) == []
 
         def envelopes(records: list[Any]) -> list[dict[str, Any]]:

@@ -96,9 +96,7 @@ def _is_event_for(bucket: str, key: str) -> Callable[[dict[str, Any]], bool]:
     def match(value: dict[str, Any]) -> bool:
         records = value.get("Records") or [{}]
         s3_part = records[0].get("s3", {})
-        return bool(
-            s3_part.get("bucket", {}).get("name") == bucket and s3_part.get("object", {}).get("key") == key
-        )
+        return bool(s3_part.get("bucket", {}).get("name") == bucket and s3_part.get("object", {}).get("key") == key)
 
     return match
 
@@ -159,9 +157,7 @@ def test_event_keys_are_the_raw_object_keys_not_url_escaped(
 # ------------------------------------------------------------------------------------ conditional writes
 
 
-def test_if_none_match_star_refuses_an_existing_key(
-    s3: S3Client, stack_settings: Settings, test_key: str
-) -> None:
+def test_if_none_match_star_refuses_an_existing_key(s3: S3Client, stack_settings: Settings, test_key: str) -> None:
     bucket = stack_settings.landing_bucket
     s3.put_object(Bucket=bucket, Key=test_key, Body=b"first", IfNoneMatch="*")  # absent: created
 
@@ -172,9 +168,7 @@ def test_if_none_match_star_refuses_an_existing_key(
     assert s3.get_object(Bucket=bucket, Key=test_key)["Body"].read() == b"first"
 
 
-def test_if_match_replaces_only_the_expected_etag(
-    s3: S3Client, stack_settings: Settings, test_key: str
-) -> None:
+def test_if_match_replaces_only_the_expected_etag(s3: S3Client, stack_settings: Settings, test_key: str) -> None:
     bucket = stack_settings.landing_bucket
     first = s3.put_object(Bucket=bucket, Key=test_key, Body=b"v1")["ETag"]
 
@@ -191,9 +185,7 @@ def test_if_match_replaces_only_the_expected_etag(
     assert _error(stale.value) == ("PreconditionFailed", 412)
 
 
-def test_if_match_on_a_missing_key_is_no_such_key(
-    s3: S3Client, stack_settings: Settings, test_key: str
-) -> None:
+def test_if_match_on_a_missing_key_is_no_such_key(s3: S3Client, stack_settings: Settings, test_key: str) -> None:
     """Not 412: versitygw answers 404 NoSuchKey when the object to replace does not exist."""
     with pytest.raises(ClientError) as missing:
         s3.put_object(Bucket=stack_settings.landing_bucket, Key=test_key, Body=b"v", IfMatch='"abc"')
@@ -228,6 +220,4 @@ def test_concurrent_conditional_writes_have_a_single_winner(stack_settings: Sett
         cleanup.delete_object(Bucket=bucket, Key=key)
         if winners != 1:
             multiple_winners.append(winners)
-    assert multiple_winners == [], (
-        f"create-only writes with {multiple_winners} winners out of {trials} trials"
-    )
+    assert multiple_winners == [], f"create-only writes with {multiple_winners} winners out of {trials} trials"

@@ -122,9 +122,7 @@ def test_put_if_absent_fails_on_an_existing_key(s3: S3Store, settings: Settings,
     assert s3.get(gold, key) == StoredObject(body=b"first", etag=etag)
 
 
-def test_put_if_match_fails_on_a_stale_etag_or_a_missing_key(
-    s3: S3Store, settings: Settings, prefix: str
-) -> None:
+def test_put_if_match_fails_on_a_stale_etag_or_a_missing_key(s3: S3Store, settings: Settings, prefix: str) -> None:
     gold, key = settings.gold_bucket, prefix + "cas"
     first = s3.put(gold, key, b"one")
     second = s3.put_if_match(gold, key, b"two", first)
@@ -256,9 +254,7 @@ def test_concurrent_conditional_writes_have_one_winner(s3: S3Store, settings: Se
     for round_ in range(5):
         key = f"{prefix}race-{round_}"
 
-        wins, losses, errors = _race(
-            RACE_WRITERS, lambda n, k=key: s3.put_if_absent(gold, k, body + bytes([n]))
-        )
+        wins, losses, errors = _race(RACE_WRITERS, lambda n, k=key: s3.put_if_absent(gold, k, body + bytes([n])))
         assert errors == []
         outcomes.append(f"If-None-Match round {round_}: {wins} winner(s), {losses} x 412")
 

@@ -264,24 +264,16 @@ def with_record(**changes: Any) -> bytes:
         pytest.param(b'{"Records": []}', "'Records' is empty", id="records-empty"),
         pytest.param(b'{"Records": [42]}', "Records[0] must be an object", id="record-number"),
         pytest.param(b"[" * 100_000 + b"]" * 100_000, "not JSON", id="deeply-nested"),
-        pytest.param(
-            with_record(s3__object__key=_DELETE), "Records[0].s3.object.key is missing", id="no-key"
-        ),
+        pytest.param(with_record(s3__object__key=_DELETE), "Records[0].s3.object.key is missing", id="no-key"),
         pytest.param(with_record(s3__object__key=""), "Records[0].s3.object.key is empty", id="empty-key"),
         pytest.param(with_record(s3__object__key=7), "key must be a string, got a number", id="int-key"),
         pytest.param(with_record(s3__object=_DELETE), "Records[0].s3.object is missing", id="no-object"),
         pytest.param(with_record(s3=[]), "Records[0].s3 must be an object, got a list", id="s3-list"),
         pytest.param(with_record(s3__bucket__name=_DELETE), "s3.bucket.name is missing", id="no-bucket"),
-        pytest.param(
-            with_record(s3__object__size="abc"), "size must be a non-negative integer", id="size-abc"
-        ),
+        pytest.param(with_record(s3__object__size="abc"), "size must be a non-negative integer", id="size-abc"),
         pytest.param(with_record(s3__object__size=-1), "size must not be negative", id="size-negative"),
-        pytest.param(
-            with_record(s3__object__size=True), "size must be a non-negative integer", id="size-bool"
-        ),
-        pytest.param(
-            with_record(s3__object__size=1.5), "size must be a non-negative integer", id="size-float"
-        ),
+        pytest.param(with_record(s3__object__size=True), "size must be a non-negative integer", id="size-bool"),
+        pytest.param(with_record(s3__object__size=1.5), "size must be a non-negative integer", id="size-float"),
         pytest.param(with_record(s3__object__eTag=5), "eTag must be a string or null", id="etag-number"),
         pytest.param(with_record(eventName=_DELETE), "Records[0].eventName is missing", id="no-event-name"),
         pytest.param(with_record(eventTime=_DELETE), "Records[0].eventTime is missing", id="no-event-time"),
@@ -355,8 +347,7 @@ def test_samples_classify_as_expected() -> None:
         )
     }
     datasets = {
-        name: [(o.dataset, o.removed) for o in found if isinstance(o, Relevant)]
-        for name, found in outcomes.items()
+        name: [(o.dataset, o.removed) for o in found if isinstance(o, Relevant)] for name, found in outcomes.items()
     }
     assert datasets == {
         "versitygw_put.json": [(DatasetName.CLIENTS, False)],
@@ -457,9 +448,7 @@ def test_handle_raw_message_returns_relevant_and_logs_skipped(settings: Settings
     producer, log = FakeProducer(), RecordingLog()
     keep = record()
     skip = record(key="notes.txt")
-    relevant = handle_raw_message(
-        json.dumps({"Records": [keep, skip]}).encode(), SOURCE, producer, settings, log
-    )
+    relevant = handle_raw_message(json.dumps({"Records": [keep, skip]}).encode(), SOURCE, producer, settings, log)
     assert [(r.dataset, r.event.key) for r in relevant] == [(DatasetName.CLIENTS, "clients.csv")]
     assert producer.sent == []
     assert log.lines == [

@@ -154,9 +154,7 @@ class ReferenceValidator:
                 for rule in rules:
                     if isinstance(rule.check, ExactDuplicate) and content in seen_content:
                         reasons.append(rule.code)
-                    if isinstance(rule.check, RepeatedId) and any(
-                        c != content for c in seen_ids.get(ident, ())
-                    ):
+                    if isinstance(rule.check, RepeatedId) and any(c != content for c in seen_ids.get(ident, ())):
                         reasons.append(rule.code)
                 seen_content.add(content)
                 seen_ids.setdefault(ident, set()).add(content)
@@ -197,9 +195,7 @@ def _generate(tmp: Path, rows: int, seed: int, rate: float) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module", params=[1, 2, 3], ids=lambda s: f"seed{s}")
-def high_fault_run(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Path, Any]:
+def high_fault_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     out = tmp_path_factory.mktemp(f"gen{request.param}")
     return out, _generate(out, 5_000, request.param, 0.02)
 
@@ -310,10 +306,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
 
 def test_cli_writes_requested_rows_and_rates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["--rows", "1200", "--seed", "3", "--as-of", "2026-01-31", "--out", str(tmp_path)]
-    assert (
-        gen.main([*argv, "--fault-rate", "0.001", "--rate", "invalid_email=0.05", "--rate", "future_date=0"])
-        == 0
-    )
+    assert gen.main([*argv, "--fault-rate", "0.001", "--rate", "invalid_email=0.05", "--rate", "future_date=0"]) == 0
     truth = json.loads((tmp_path / gen.TRUTH_FILE).read_text())
     assert truth["generator"]["as_of"] == "2026-01-31"
     assert truth["generator"]["fault_rates"]["invalid_email"] == 0.05
@@ -345,10 +338,7 @@ def test_rates_too_high_are_refused(tmp_path: Path) -> None:
         _generate(tmp_path, 1_000, 1, 0.06)
     with pytest.raises(ValueError):
         FaultRates.uniform(1.5)
-    assert (
-        FaultRates.uniform(0.0, overrides={FaultKind.INVALID_EMAIL: 0.1}).count(FaultKind.INVALID_EMAIL, 10)
-        == 1
-    )
+    assert FaultRates.uniform(0.0, overrides={FaultKind.INVALID_EMAIL: 0.1}).count(FaultKind.INVALID_EMAIL, 10) == 1
 
 
 def test_invalid_client_falls_back_to_absent_ids_when_no_client_is_invalid(tmp_path: Path) -> None:

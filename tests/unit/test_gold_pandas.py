@@ -335,9 +335,7 @@ def test_dim_date_spans_first_to_last_purchase_with_iso_weeks(gold: dict[str, pa
 
 
 def test_dim_date_fills_the_gaps_between_purchase_days() -> None:
-    gold = build_sales(
-        [(1, 1, date(2025, 3, 5), D("2.00"), "Camera"), (2, 2, date(2025, 3, 1), D("3.00"), "Camera")]
-    )
+    gold = build_sales([(1, 1, date(2025, 3, 5), D("2.00"), "Camera"), (2, 2, date(2025, 3, 1), D("3.00"), "Camera")])
     assert rows(gold["dim_date"], "date", "quarter", "day", "day_name") == [
         (date(2025, 3, 1), 1, 1, "Saturday"),
         (date(2025, 3, 2), 1, 2, "Sunday"),
@@ -572,9 +570,7 @@ def _oracle(purchase_rows: Iterable[tuple[int, int, date, Decimal, str]], key: A
 
 # One anchor day per example (any year 1000-2999, often just before a new year), purchases within 400 days of
 # it: far-away years and ISO year boundaries are covered while dim_date stays small enough to check in full.
-_ANCHOR = st.dates(date(1000, 1, 1), date(2998, 12, 31)) | st.integers(1000, 2998).map(
-    lambda y: date(y, 12, 25)
-)
+_ANCHOR = st.dates(date(1000, 1, 1), date(2998, 12, 31)) | st.integers(1000, 2998).map(lambda y: date(y, 12, 25))
 
 
 @st.composite
@@ -602,9 +598,7 @@ def test_aggregates_match_a_decimal_oracle(purchase_rows: list[tuple[int, int, d
     product_id = {"Laptop": 1, "Tablet": 3, "Monitor": 8}
 
     assert rows(gold["sales_by_week"]) == _oracle(purchase_rows, lambda c, d, p: d.isocalendar()[:2])
-    assert rows(gold["sales_by_month"]) == _oracle(
-        purchase_rows, lambda c, d, p: (f"{d.year:04d}-{d.month:02d}",)
-    )
+    assert rows(gold["sales_by_month"]) == _oracle(purchase_rows, lambda c, d, p: (f"{d.year:04d}-{d.month:02d}",))
     assert rows(gold["sales_by_day"]) == _oracle(purchase_rows, lambda c, d, p: (d,))
     by_country = _oracle(purchase_rows, lambda c, d, p: (country[c],))
     assert rows(gold["kpi_by_country"]) == [(*r, _half_up(r[1], r[2])) for r in by_country]
@@ -619,8 +613,7 @@ def test_aggregates_match_a_decimal_oracle(purchase_rows: list[tuple[int, int, d
         first = min(r[2] for r in purchase_rows)
         days = [first + timedelta(days=i) for i in range((max(r[2] for r in purchase_rows) - first).days + 1)]
     expected = [
-        (d, d.year, (d.month + 2) // 3, MONTH_NAMES[d.month - 1], *d.isocalendar()[:2], d.isoweekday())
-        for d in days
+        (d, d.year, (d.month + 2) // 3, MONTH_NAMES[d.month - 1], *d.isocalendar()[:2], d.isoweekday()) for d in days
     ]
     columns = ("date", "year", "quarter", "month_name", "iso_year", "iso_week", "day_of_week")
     assert rows(gold["dim_date"], *columns) == expected

@@ -18,5 +18,7 @@ def test_landing_subscription_targets_the_kafka_arn_for_csv_objects() -> None:
     assert queue is not None
     assert queue.findtext(f"{prefix}Queue", namespaces=ns) == "arn:minio:sqs::PRIMARY:kafka"
     assert sorted(e.text or "" for e in queue.findall(f"{prefix}Event", ns)) == [
-        "s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
+        "s3:ObjectCreated:*",
+        "s3:ObjectRemoved:*",
+    ]
     assert ".csv" in xml and "suffix" in xml

@@ -32,9 +32,7 @@ BUCKETS = Buckets(bronze="bronze", silver="silver", gold="gold")
 STARTED = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
 
 
-def make_manifest(
-    engine: Engine = Engine.PANDAS, started: datetime = STARTED, **overrides: Any
-) -> RunManifest:
+def make_manifest(engine: Engine = Engine.PANDAS, started: datetime = STARTED, **overrides: Any) -> RunManifest:
     inputs = [
         InputObject(key="clients.csv", etag='"0123abcd"', size=120, dataset=DatasetName.CLIENTS),
         InputObject(key="purchases/p1.csv", etag="4567ef01", size=300, dataset=DatasetName.PURCHASES),
@@ -76,9 +74,7 @@ def test_manifest_round_trips_through_json() -> None:
 
 
 def test_failed_manifest_round_trips_with_partial_counts() -> None:
-    manifest = make_manifest(
-        status="failed", error="silver: boom", datasets={}, gold_row_counts={}, seconds=None
-    )
+    manifest = make_manifest(status="failed", error="silver: boom", datasets={}, gold_row_counts={}, seconds=None)
     assert RunManifest.from_json(manifest.to_json()) == manifest
     assert not manifest.succeeded
 
@@ -144,9 +140,7 @@ def test_counts_must_add_up() -> None:
 )
 def test_valid_counts_round_trip(clean: int, rejected: int, extra: int) -> None:
     by_rule = {"A": rejected, "B": min(extra, rejected)}
-    counts = DatasetCounts(
-        rows_in=clean + rejected, rows_clean=clean, rows_rejected=rejected, rejected_by_rule=by_rule
-    )
+    counts = DatasetCounts(rows_in=clean + rejected, rows_clean=clean, rows_rejected=rejected, rejected_by_rule=by_rule)
     assert DatasetCounts.model_validate_json(counts.model_dump_json()) == counts
 
 

@@ -2,46 +2,23 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from jobs.pandas_engine.run import RunOutcome, RunRequest, execute_run
 from jobs.pandas_engine.tables import read_table
+from tests.landing import BUCKETS, LANDING, csv_bytes
 from tests.rule_cases import BASE_ROWS, REFERENCE_DATE
-from twinlake.datasets import DATASETS, DatasetName
+from twinlake.datasets import DatasetName
 from twinlake.gold import GOLD_TABLES
 from twinlake.inputs import list_landing
-from twinlake.layout import Buckets, Engine, Location, RunLayout, engine_pointer, global_pointer
+from twinlake.layout import Engine, Location, RunLayout, engine_pointer, global_pointer
 from twinlake.manifest import read_manifest
 from twinlake.pointer import read_pointer
 from twinlake.store import LocalStore
 
-LANDING = "landing"
-BUCKETS = Buckets(bronze="bronze", silver="silver", gold="gold")
 T0 = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
-
-
-def csv_bytes(dataset: DatasetName, rows: list[dict[str, str]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(DATASETS[dataset].column_names)
-    writer.writerows([[r[c] for c in DATASETS[dataset].column_names] for r in rows])
-    return out.getvalue().encode()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> LocalStore:
-    s = LocalStore(tmp_path)
-    client2 = {**BASE_ROWS[DatasetName.CLIENTS], "client_id": "2", "email": "bob@example.com", "name": "Bob"}
-    s.put(LANDING, "clients.csv", csv_bytes(DatasetName.CLIENTS, [BASE_ROWS[DatasetName.CLIENTS], client2]))
-    purchase_bad = {**BASE_ROWS[DatasetName.PURCHASES], "purchase_id": "11", "amount": "-1"}
-    s.put(LANDING, "purchases.csv", csv_bytes(DatasetName.PURCHASES, [BASE_ROWS[DatasetName.PURCHASES], purchase_bad]))
-    s.put(LANDING, "promotions/2026-11-26.csv", csv_bytes(DatasetName.PROMOTIONS, [BASE_ROWS[DatasetName.PROMOTIONS]]))
-    return s
 
 
 def run(store: LocalStore, started_at: datetime = T0) -> RunOutcome:
@@ -75,31 +52,55 @@ def test_a_run_writes_every_layer_then_the_manifest_then_the_pointers(store: Loc
 
 
 def test_bronze_keeps_raw_text_and_lineage(store: LocalStore) -> None:
-    store.put(LANDING, "clients.csv", b"client_id,name,email,signup_date,country\n 1 , Ann ,A@B.CO,2020-01-01,france\n")
+    store.put(
+        LANDING,
+        "clients.csv",
+        b"client_id,name,email,signup_date,country\n 1 , Ann ,A@B.CO,2020-01-01,france\n",
+    )
     manifest = run(store).manifest
     bronze = read_table(store, RunLayout(BUCKETS, Engine.PANDAS, manifest.run_id).bronze(DatasetName.CLIENTS))
     assert bronze.to_pylist() == [
-        {"client_id": " 1 ", "name": " Ann ", "email": "A@B.CO", "signup_date": "2020-01-01", "country": "france",
-         "_source_key": "clients.csv", "_source_etag": store.head(LANDING, "clients.csv").etag,  # type: ignore[union-attr]
-         "_row_number": 1}
+        {
+            "client_id": " 1 ",
+            "name": " Ann ",
+            "email": "A@B.CO",
+            "signup_date": "2020-01-01",
+            "country": "france",
+            "_source_key": "clients.csv",
+            "_source_etag": store.head(LANDING, "clients.csv").etag,  # type: ignore[union-attr]
+            "_row_number": 1,
+        }
     ]
 
 
 BAD_FILES: dict[str, tuple[bytes, str]] = {
     "empty object": (b"", "empty object"),
     "header only": (b"client_id,name,email,signup_date,country\n", "header only"),
-    "missing column": (b"client_id,name,email,country\n1,a,a@b.cd,France\n", "missing columns ['signup_date']"),
-    "extra column": (b"client_id,name,email,signup_date,country,x\n1,a,a@b.cd,2020-01-01,France,1\n",
-                     "unexpected columns ['x']"),
-    "wrong delimiter": (b"client_id;name;email;signup_date;country\n1;a;a@b.cd;2020-01-01;France\n",
-                        "wrong delimiter"),
-    "not utf-8": ("client_id,name,email,signup_date,country\n1,Zoë,a@b.cd,2020-01-01,France\n".encode("latin-1"),
-                  "not UTF-8"),
+    "missing column": (
+        b"client_id,name,email,country\n1,a,a@b.cd,France\n",
+        "missing columns ['signup_date']",
+    ),
+    "extra column": (
+        b"client_id,name,email,signup_date,country,x\n1,a,a@b.cd,2020-01-01,France,1\n",
+        "unexpected columns ['x']",
+    ),
+    "wrong delimiter": (
+        b"client_id;name;email;signup_date;country\n1;a;a@b.cd;2020-01-01;France\n",
+        "wrong delimiter",
+    ),
+    "not utf-8": (
+        "client_id,name,email,signup_date,country\n1,Zoë,a@b.cd,2020-01-01,France\n".encode("latin-1"),
+        "not UTF-8",
+    ),
     "binary garbage": (bytes(range(256)) * 8, "binary content"),
-    "huge line": (b"client_id,name,email,signup_date,country\n1," + b"x" * (2 << 20) + b",a@b.cd,2020-01-01,France\n",
-                  "over the 1048576 byte limit"),
-    "ragged row": (b"client_id,name,email,signup_date,country\n1,a,a@b.cd,2020-01-01,France,extra\n",
-                   "malformed CSV"),
+    "huge line": (
+        b"client_id,name,email,signup_date,country\n1," + b"x" * (2 << 20) + b",a@b.cd,2020-01-01,France\n",
+        "over the 1048576 byte limit",
+    ),
+    "ragged row": (
+        b"client_id,name,email,signup_date,country\n1,a,a@b.cd,2020-01-01,France,extra\n",
+        "malformed CSV",
+    ),
 }
 
 
@@ -121,8 +122,14 @@ def test_a_bad_file_fails_the_run_and_the_pointer_stays(store: LocalStore, kind:
 
 def test_a_newer_run_moves_the_pointers_and_a_stale_one_does_not(store: LocalStore) -> None:
     first = run(store).manifest
-    store.put(LANDING, "clients/extra.csv", csv_bytes(DatasetName.CLIENTS, [
-        {**BASE_ROWS[DatasetName.CLIENTS], "client_id": "3", "email": "c@example.com"}]))
+    store.put(
+        LANDING,
+        "clients/extra.csv",
+        csv_bytes(
+            DatasetName.CLIENTS,
+            [{**BASE_ROWS[DatasetName.CLIENTS], "client_id": "3", "email": "c@example.com"}],
+        ),
+    )
     second = run(store, T0 + timedelta(minutes=5)).manifest
     assert pointer_run(store, global_pointer(BUCKETS.gold)) == second.run_id
     store.delete_prefix(LANDING, "clients/extra.csv")

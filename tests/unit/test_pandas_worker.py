@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from jobs.pandas_engine.worker import PandasWorker
-from tests.unit.test_pandas_run import LANDING, store  # noqa: F401  (fixture)
+from tests.landing import LANDING
 from twinlake.settings import Settings
 from twinlake.store import LocalStore
 
@@ -69,23 +69,36 @@ class Clock:
 
 
 def event(key: str, offset: int) -> Record:
-    body = {"Records": [{"eventName": "s3:ObjectCreated:Put", "eventTime": "2026-11-26T15:30:00Z",
-                         "s3": {"bucket": {"name": LANDING}, "object": {"key": key, "size": 10, "eTag": "abc"}}}]}
+    body = {
+        "Records": [
+            {
+                "eventName": "s3:ObjectCreated:Put",
+                "eventTime": "2026-11-26T15:30:00Z",
+                "s3": {"bucket": {"name": LANDING}, "object": {"key": key, "size": 10, "eTag": "abc"}},
+            }
+        ]
+    }
     return Record(json.dumps(body).encode(), offset)
 
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(s3_access_key="k", s3_secret_key="s", reference_date=date(2026, 11, 26),  # type: ignore[arg-type]
-                    batch_window_seconds=2.0, reconcile_seconds=60.0)
+    return Settings(
+        s3_access_key="k",
+        s3_secret_key="s",
+        reference_date=date(2026, 11, 26),  # type: ignore[arg-type]
+        batch_window_seconds=2.0,
+        reconcile_seconds=60.0,
+    )
 
 
 def make_worker(settings: Settings, store: LocalStore, consumer: FakeConsumer, clock: Clock) -> PandasWorker:
     return PandasWorker(settings, store, consumer, FakeProducer(), clock=clock)
 
 
-def test_events_within_the_window_make_one_run_and_offsets_commit_after_it(settings: Settings,
-                                                                          store: LocalStore) -> None:
+def test_events_within_the_window_make_one_run_and_offsets_commit_after_it(
+    settings: Settings, store: LocalStore
+) -> None:
     clock, consumer = Clock(), FakeConsumer()
     worker = make_worker(settings, store, consumer, clock)
     worker.next_reconcile = clock.now + 3600  # isolate the window from the start-up reconcile
@@ -110,8 +123,9 @@ def test_replayed_events_make_no_new_run(settings: Settings, store: LocalStore) 
     assert fresh.outcomes == []
 
 
-def test_a_run_waits_for_all_three_datasets(settings: Settings, tmp_path: Path,
-                                            caplog: pytest.LogCaptureFixture) -> None:
+def test_a_run_waits_for_all_three_datasets(
+    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     lonely = LocalStore(tmp_path / "lonely")
     lonely.put(LANDING, "clients.csv", b"client_id,name,email,signup_date,country\n1,a,a@b.cd,2020-01-01,France\n")
     worker = make_worker(settings, lonely, FakeConsumer(), Clock())
@@ -139,8 +153,11 @@ def test_reconcile_catches_a_lost_event(settings: Settings, store: LocalStore) -
     clock = Clock()
     worker = make_worker(settings, store, FakeConsumer(), clock)
     worker.step()  # start-up reconcile: first run
-    store.put(LANDING, "clients/late.csv",
-              b"client_id,name,email,signup_date,country\n5,Eve,eve@example.com,2020-01-01,Spain\n")
+    store.put(
+        LANDING,
+        "clients/late.csv",
+        b"client_id,name,email,signup_date,country\n5,Eve,eve@example.com,2020-01-01,Spain\n",
+    )
     assert worker.step() is None  # no event arrived, reconcile not due yet
     clock.now += 61
     outcome = worker.step()

@@ -126,12 +126,8 @@ def test_older_run_finishing_later_does_not_win(store: LocalStore) -> None:
 
 
 def test_runs_started_in_the_same_second_are_ordered_by_generation_time(store: LocalStore) -> None:
-    first = LatestRunPointer.for_run(
-        GOLD, Engine.PANDAS, "20261126T150000Z-aaaaaa", T0 + timedelta(minutes=2)
-    )
-    second = LatestRunPointer.for_run(
-        GOLD, Engine.PANDAS, "20261126T150000Z-000000", T0 + timedelta(minutes=3)
-    )
+    first = LatestRunPointer.for_run(GOLD, Engine.PANDAS, "20261126T150000Z-aaaaaa", T0 + timedelta(minutes=2))
+    second = LatestRunPointer.for_run(GOLD, Engine.PANDAS, "20261126T150000Z-000000", T0 + timedelta(minutes=3))
     assert advance_pointer(store, WHERE, first) is True
     assert advance_pointer(store, WHERE, second) is True
     assert advance_pointer(store, WHERE, first) is False

@@ -76,11 +76,20 @@ def test_a_row_keeps_every_reason_in_rule_order() -> None:
 
 
 def test_normalised_values_are_typed_and_canonical() -> None:
-    row = {"client_id": " 007 ", "name": " Ann ", "email": " ANN@Example.COM ", "signup_date": "2020-05-01",
-           "country": " fRANCE "}
+    row = {
+        "client_id": " 007 ",
+        "name": " Ann ",
+        "email": " ANN@Example.COM ",
+        "signup_date": "2020-05-01",
+        "country": " fRANCE ",
+    }
     clean = silver(C, [row]).clean
-    assert clean[["client_id", "name", "email", "country"]].iloc[0].tolist() == [7, "Ann", "ann@example.com",
-                                                                                  "France"]
+    assert clean[["client_id", "name", "email", "country"]].iloc[0].tolist() == [
+        7,
+        "Ann",
+        "ann@example.com",
+        "France",
+    ]
     purchase = silver(P, [{**BASE_ROWS[P], "amount": " 7.5 ", "product": "laptop"}]).clean
     assert str(purchase["amount"].iloc[0]) == "7.50"
     assert purchase["product"].iloc[0] == "Laptop"
@@ -108,8 +117,7 @@ def test_earlier_means_lower_source_key_then_row_number() -> None:
     a = BASE_ROWS[C]
     b = {**a, "name": "Bob"}
     # clients.csv sorts before clients/2026-11-26.csv ('.' < '/'), whatever the frame order
-    result = silver(C, [b, a, {**a, "client_id": "2"}],
-                    keys=["clients/2026-11-26.csv", "clients.csv", "clients.csv"])
+    result = silver(C, [b, a, {**a, "client_id": "2"}], keys=["clients/2026-11-26.csv", "clients.csv", "clients.csv"])
     assert result.clean["name"].tolist() == ["Ann Lee", "Ann Lee"]
     assert result.rejected["_source_key"].tolist() == ["clients/2026-11-26.csv"]
     assert reasons(result) == [["duplicate_id"]]

@@ -197,9 +197,7 @@ def body_stream(data: bytes) -> StreamingBody:
 def test_s3_get_head_strip_quotes_and_map_missing(stubbed: Any) -> None:
     client, stub = stubbed
     s3 = S3Store(client)
-    stub.add_response(
-        "get_object", {"Body": body_stream(b"hi"), "ETag": '"e1"'}, {"Bucket": "gold", "Key": "k"}
-    )
+    stub.add_response("get_object", {"Body": body_stream(b"hi"), "ETag": '"e1"'}, {"Bucket": "gold", "Key": "k"})
     stub.add_client_error("get_object", "NoSuchKey", "The key does not exist", 404)
     stub.add_response("head_object", {"ETag": '"e2"', "ContentLength": 7}, {"Bucket": "gold", "Key": "k"})
     stub.add_client_error("head_object", "404", "Not Found", 404)
@@ -261,9 +259,7 @@ def test_s3_list_reads_every_page_and_sorts(stubbed: Any) -> None:
         {"Contents": [obj("p/a")], "IsTruncated": False},
         {"Bucket": "gold", "Prefix": "p/", "MaxKeys": 2, "ContinuationToken": "t1"},
     )
-    stub.add_response(
-        "list_objects_v2", {"IsTruncated": False}, {"Bucket": "gold", "Prefix": "", "MaxKeys": 2}
-    )
+    stub.add_response("list_objects_v2", {"IsTruncated": False}, {"Bucket": "gold", "Prefix": "", "MaxKeys": 2})
     assert s3.list("gold", "p/") == [
         ObjectInfo("p/a", "p/a-etag", 1),
         ObjectInfo("p/b", "p/b-etag", 1),

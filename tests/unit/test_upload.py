@@ -56,10 +56,7 @@ def test_root_and_dated_keys() -> None:
     assert up.object_key(Path("/data/clients.csv"), day=day) == "clients/2026-11-26.csv"
     assert up.object_key(Path("x/purchases.csv"), prefix="purchases") == "purchases/purchases.csv"
     assert up.object_key(Path("batch-7.csv"), prefix="clients/") == "clients/batch-7.csv"
-    assert (
-        up.object_key(Path("promotions.csv"), prefix="/archive/", day=day)
-        == "archive/promotions/2026-11-26.csv"
-    )
+    assert up.object_key(Path("promotions.csv"), prefix="/archive/", day=day) == "archive/promotions/2026-11-26.csv"
     for name in DatasetName:  # every key the uploader makes by default maps back to its dataset
         assert dataset_for_key(up.object_key(Path(f"{name}.csv"))) is name
         assert dataset_for_key(up.object_key(Path(f"{name}.csv"), day=day)) is name
@@ -101,15 +98,11 @@ def test_upload_paths_puts_each_file_with_managed_transfer(settings: Settings, f
 def test_upload_paths_dated(settings: Settings, folder: Path) -> None:
     fake = FakeS3()
     client = cast("S3Client", fake)
-    done = up.upload_paths(
-        settings, [folder / "clients.csv"], dated=True, day=date(2026, 1, 2), client=client
-    )
+    done = up.upload_paths(settings, [folder / "clients.csv"], dated=True, day=date(2026, 1, 2), client=client)
     assert [u.key for u in done] == ["clients/2026-01-02.csv"]
 
 
-def test_cli_reports_missing_paths(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cli_reports_missing_paths(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TWINLAKE_S3_ACCESS_KEY", "k")
     monkeypatch.setenv("TWINLAKE_S3_SECRET_KEY", "s")
     assert up.main(["/nonexistent/folder"]) == 2
