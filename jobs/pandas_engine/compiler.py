@@ -8,9 +8,9 @@ row; nothing loops over rows in Python.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
-from typing import assert_never
+from typing import Any, TypeVar, assert_never
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +43,7 @@ from twinlake.rules import (
 )
 
 Mask = npt.NDArray[np.bool_]
+_T = TypeVar("_T")
 STRING = pd.ArrowDtype(pa.string())
 # Wide enough for every DECIMAL_2_PATTERN value (13 integer digits, 2 places).
 _PARSE_DECIMAL = pa.decimal128(16, 2)
@@ -92,8 +93,18 @@ def parse_dates(trimmed: pd.Series) -> tuple[Mask, npt.NDArray[np.datetime64]]:
     month_days = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month, 1, 12) - 1]
     month_days = month_days + ((month == 2) & leap)
     valid = shaped & (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
-    safe = np.where(valid, np.asarray(padded.to_numpy(zero_copy_only=False), dtype=object), "1970-01-01")
-    return valid, safe.astype("datetime64[D]")
+    days = _days_from_civil(np.where(valid, year, 1970), np.where(valid, month, 1), np.where(valid, day, 1))
+    return valid, days.astype("datetime64[D]")
+
+
+def _days_from_civil(year: npt.NDArray[np.int32], month: npt.NDArray[np.int32], day: npt.NDArray[np.int32]) -> Any:
+    """Days since 1970-01-01 of valid proleptic Gregorian dates, in integer arithmetic (H. Hinnant's algorithm)."""
+    y = year.astype(np.int64) - (month <= 2)
+    era = np.floor_divide(y, 400)
+    year_of_era = y - era * 400
+    day_of_year = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146097 + day_of_era - 719468
 
 
 def parse_decimal_cents(trimmed: pd.Series) -> tuple[Mask, npt.NDArray[np.int64]]:
@@ -129,56 +140,68 @@ class PandasCompiler:
         self.trimmed = trimmed
         self.reference_date = np.datetime64(reference_date, "D")
         self.clean_ids = clean_ids
+        self._parsed: dict[tuple[Callable[..., Any], str], Any] = {}
+
+    def parsed(self, parse: Callable[[pd.Series], _T], column: str) -> _T:
+        """`parse(column)`, computed once per column: several checks and the typed values share it."""
+        key = (parse, column)
+        if key not in self._parsed:
+            self._parsed[key] = parse(self.trimmed[column])
+        result: _T = self._parsed[key]
+        return result
 
     def fails(self, check: RowCheck) -> Mask:
         col = self.trimmed[check.column]
-        present = ~is_blank(col)
+        present = ~self.parsed(is_blank, check.column)
         match check:
             case Blank():
                 return ~present
             case NotMatching(pattern=pattern):
                 return present & ~matches(col, pattern)
             case NotCalendarDate():
-                return present & ~parse_dates(col)[0]
+                return present & ~self.parsed(parse_dates, check.column)[0]
             case AfterReferenceDate():
-                valid, days = parse_dates(col)
+                valid, days = self.parsed(parse_dates, check.column)
                 return valid & (days > self.reference_date)
             case OutsideRange(low_exclusive=low, high_inclusive=high):
-                valid, cents = parse_decimal_cents(col)
+                valid, cents = self.parsed(parse_decimal_cents, check.column)
                 return valid & ~((cents > int(low * 100)) & (cents <= int(high * 100)))
             case NotAllowed(allowed=allowed):
                 return present & ~canonical_enum(col, allowed)[0]
             case NotAmongClean(dataset=ref, ref_column=ref_column):
-                valid, ids = parse_ids(col)
+                valid, ids = self.parsed(parse_ids, check.column)
                 return valid & ~np.isin(ids, self.clean_ids[(ref, ref_column)])
             case _:
                 assert_never(check)
 
-
-def normalise(dataset: Dataset, trimmed: pd.DataFrame) -> pd.DataFrame:
-    """Typed Silver values of rows that passed every row rule (undefined, but never an error, for other rows)."""
-    out: dict[str, pd.Series] = {}
-    for column in dataset.columns:
-        col = trimmed[column.name]
-        match column.kind:
-            case ColumnKind.ID:
-                values: pa.Array = pa.array(parse_ids(col)[1], pa.int64())
-            case ColumnKind.TEXT:
-                values = arrow(col)
-            case ColumnKind.EMAIL:
-                values = pc.ascii_lower(arrow(col))
-            case ColumnKind.DATE:
-                values = pa.array(parse_dates(col)[1], pa.date32())
-            case ColumnKind.MONEY:
-                values = _cents_to_decimal(parse_decimal_cents(col)[1], MONEY_PRECISION, MONEY_SCALE)
-            case ColumnKind.PERCENT:
-                values = _cents_to_decimal(parse_decimal_cents(col)[1], PERCENT_PRECISION, PERCENT_SCALE)
-            case ColumnKind.ENUM:
-                values = canonical_enum(col, column.allowed)[1]
-            case _:
-                assert_never(column.kind)
-        out[column.name] = pd.Series(values, index=trimmed.index, dtype=pd.ArrowDtype(values.type))
-    return pd.DataFrame(out, index=trimmed.index)
+    def normalise(self, dataset: Dataset) -> pd.DataFrame:
+        """Typed Silver values of rows that passed every row rule (undefined, but never an error, for other rows)."""
+        out: dict[str, pd.Series] = {}
+        for column in dataset.columns:
+            col = self.trimmed[column.name]
+            match column.kind:
+                case ColumnKind.ID:
+                    values: pa.Array = pa.array(self.parsed(parse_ids, column.name)[1], pa.int64())
+                case ColumnKind.TEXT:
+                    values = arrow(col)
+                case ColumnKind.EMAIL:
+                    values = pc.ascii_lower(arrow(col))
+                case ColumnKind.DATE:
+                    values = pa.array(self.parsed(parse_dates, column.name)[1], pa.date32())
+                case ColumnKind.MONEY:
+                    values = _cents_to_decimal(
+                        self.parsed(parse_decimal_cents, column.name)[1], MONEY_PRECISION, MONEY_SCALE
+                    )
+                case ColumnKind.PERCENT:
+                    values = _cents_to_decimal(
+                        self.parsed(parse_decimal_cents, column.name)[1], PERCENT_PRECISION, PERCENT_SCALE
+                    )
+                case ColumnKind.ENUM:
+                    values = canonical_enum(col, column.allowed)[1]
+                case _:
+                    assert_never(column.kind)
+            out[column.name] = pd.Series(values, index=self.trimmed.index, dtype=pd.ArrowDtype(values.type))
+        return pd.DataFrame(out, index=self.trimmed.index)
 
 
 def _cents_to_decimal(cents: npt.NDArray[np.int64], precision: int, scale: int) -> pa.Array:

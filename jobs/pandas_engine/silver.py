@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
-from jobs.pandas_engine.compiler import Mask, PandasCompiler, normalise, trim
+from jobs.pandas_engine.compiler import Mask, PandasCompiler, trim
 from twinlake.datasets import LINEAGE_COLUMNS, REASONS, ROW_NUMBER, SOURCE_KEY, Dataset, DatasetName
 from twinlake.manifest import DatasetCounts
 from twinlake.rules import ExactDuplicate, RepeatedId, Rule, duplicate_rules, rules_for
@@ -47,7 +47,7 @@ def build_silver(
         if not isinstance(rule.check, ExactDuplicate | RepeatedId)
     }
     passes_row_rules = ~np.logical_or.reduce(list(failures.values())) if failures else np.ones(len(bronze), bool)
-    typed = normalise(dataset, trimmed)
+    typed = compiler.normalise(dataset)
     failures.update(_duplicate_failures(dataset, typed, passes_row_rules))
 
     rules = rules_for(dataset.name)
