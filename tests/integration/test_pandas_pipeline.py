@@ -139,9 +139,7 @@ def test_upload_run_manifest_pointer_then_replay_then_bad_file(
     bad.write_text("client_id;name;email;signup_date;country\n1;a;a@b.cd;2020-01-01;France\n")
     store.put(settings.landing_bucket, "clients/broken.csv", bad.read_bytes())
     failed = step_until_run(worker).manifest
-    assert (
-        failed.status == "failed" and failed.error and "clients/broken.csv: wrong delimiter" in failed.error
-    )
+    assert failed.status == "failed" and failed.error and "clients/broken.csv: wrong delimiter" in failed.error
     pointer_after = read_pointer(store, engine_pointer(settings.gold_bucket, Engine.PANDAS))
     assert pointer_after is not None and pointer_after[0].run_id == manifest.run_id
     store.delete_prefix(settings.landing_bucket, "clients/broken.csv")
