@@ -76,6 +76,8 @@ class Settings(BaseModel):
     reference_date: date | None = None
     # Longest a run may take before the broker considers the consumer dead and rebalances its partitions.
     max_run_seconds: int = 1800
+    # Touched by a worker after every loop step; probes read its age (see `jobs/health.py`). None: no file.
+    heartbeat_file: Path | None = None
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

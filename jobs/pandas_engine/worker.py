@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
+from jobs.health import beat
 from jobs.pandas_engine.run import ENGINE, RunOutcome, RunRequest, execute_run
 from twinlake.dead_letter import Producer, handle_raw_message, source_of
 from twinlake.inputs import input_fingerprint, list_landing, missing_datasets
@@ -64,6 +65,7 @@ class PandasWorker:
         log.info("pandas worker consuming %s as %s", self.settings.events_topic, self.group_id)
         while not self.stopping:
             self.step()
+            beat(self.settings.heartbeat_file)
         self.consumer.close()
 
     @property
