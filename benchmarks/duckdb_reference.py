@@ -1,0 +1,484 @@
+"""The twinlake pipeline (Bronze -> Silver -> Gold) as DuckDB SQL: the yardstick the Pandas engine is timed against.
+
+It computes what the engines compute, on the same landing CSVs, and writes every table as Parquet (zstd, like
+`jobs/pandas_engine/tables.py`), so its wall time is a fair reference:
+
+- Bronze: each CSV read with every column VARCHAR (an empty field is the empty string, as in the engines) plus
+  the lineage columns `_source_key`, `_source_etag` and the 1-based `_row_number`.
+- Silver: every rule of `twinlake.rules`, compiled here from the rule declarations into SQL (allowed lists,
+  patterns and rule order are never retyped): trim of `TRIM_CHARACTERS`, RE2 `regexp_full_match` on the exact
+  patterns, a calendar check (`try_cast(... AS DATE)`) after the ISO pattern, decimals, ASCII-only case folding,
+  `unknown_client` against the clean clients, then `duplicate` / `duplicate_id` among the rows that pass every
+  row rule, by `row_number()` over the normalised content / id ordered by (source key, row number). Clean rows
+  are typed (`twinlake.gold.SILVER_TYPES`); rejected rows keep their raw text and the list of every failed code.
+- Gold: the 15 tables of `twinlake.gold.GOLD_TABLES`, with their exact column types and sort keys; money in
+  integer cents, averages rounded half-up as `(2*s + n) // (2*n)`.
+
+Use `run_reference(sources, out_dir, reference_date)`; it returns the per-dataset counts (the shape of
+`twinlake.manifest.DatasetCounts`), the Gold row counts and the seconds per layer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, assert_never
+
+import duckdb
+
+from twinlake.datasets import (
+    DATASETS,
+    LINEAGE_COLUMNS,
+    PRODUCTS,
+    REASONS,
+    ROW_NUMBER,
+    SOURCE_ETAG,
+    SOURCE_KEY,
+    ColumnKind,
+    Dataset,
+    DatasetName,
+)
+from twinlake.gold import (
+    DATA_QUALITY,
+    DAY_NAMES,
+    DIM_CLIENT,
+    DIM_DATE,
+    DIM_PRODUCT,
+    FACT_PROMOTION,
+    FACT_PURCHASE,
+    GOLD_TABLES,
+    KPI_BY_COUNTRY,
+    KPI_BY_PRODUCT,
+    KPI_GLOBAL,
+    MONTH_NAMES,
+    PROMO_KPI_BY_COUNTRY,
+    PROMO_KPI_BY_NAME,
+    PROMO_KPI_GLOBAL,
+    SALES_BY_DAY,
+    SALES_BY_MONTH,
+    SALES_BY_WEEK,
+    SILVER_TYPES,
+    ColumnType,
+    GoldTable,
+)
+from twinlake.rules import (
+    DECIMAL_2_PATTERN,
+    ISO_DATE_PATTERN,
+    POSITIVE_ID_PATTERN,
+    TRIM_CHARACTERS,
+    AfterReferenceDate,
+    Blank,
+    ExactDuplicate,
+    NotAllowed,
+    NotAmongClean,
+    NotCalendarDate,
+    NotMatching,
+    OutsideRange,
+    RepeatedId,
+    RowCheck,
+    Rule,
+    duplicate_rules,
+    row_rules,
+    rules_for,
+)
+
+PARQUET = "(FORMAT parquet, COMPRESSION zstd)"
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# Wide enough for every DECIMAL_2_PATTERN value (13 integer digits, 2 places), as the Pandas engine parses.
+_PARSE_DECIMAL = "DECIMAL(16,2)"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One landing CSV: its dataset, its landing key and ETag (the lineage values) and where it is on disk."""
+
+    dataset: DatasetName
+    key: str
+    etag: str
+    path: Path
+
+
+@dataclass
+class ReferenceResult:
+    """What a reference run computed: counts per dataset, Gold row counts, and wall seconds per layer."""
+
+    counts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    gold_row_counts: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+# ---- SQL spelling helpers ----------------------------------------------------------------------------------
+
+
+def lit(value: str) -> str:
+    """A SQL string literal (backslashes are literal in DuckDB strings; only quotes need doubling)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def str_list(values: Sequence[str]) -> str:
+    return "[" + ", ".join(lit(v) for v in values) + "]"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def ascii_lower(expr: str) -> str:
+    """ASCII-only case folding (never Unicode lowering: the Kelvin sign must not become 'k').
+
+    `translate` is exact but slow; on an all-ASCII value (as many bytes as characters) Unicode `lower` maps
+    exactly A-Z to a-z, so it is used there, and `translate` only for the (rare) other values.
+    """
+    return (
+        f"CASE WHEN strlen({expr}) = length({expr}) THEN lower({expr}) "
+        f"ELSE translate({expr}, {lit(_UPPER)}, {lit(_UPPER.lower())}) END"
+    )
+
+
+def trim(expr: str) -> str:
+    """Trim TRIM_CHARACTERS at both ends; `trim(x, chars)` runs only on values that start or end with one."""
+    ws = "[" + "".join(f"\\x{ord(c):02X}" for c in TRIM_CHARACTERS) + "]"
+    padded = f"regexp_matches({expr}, {lit(f'^{ws}|{ws}$')})"
+    return f"CASE WHEN {padded} THEN trim({expr}, {lit(TRIM_CHARACTERS)}) ELSE {expr} END"
+
+
+def duckdb_type(kind: ColumnType) -> str:
+    """The DuckDB type of a twinlake logical column type."""
+    match kind:
+        case ColumnType.INT32:
+            return "INTEGER"
+        case ColumnType.INT64:
+            return "BIGINT"
+        case ColumnType.STRING:
+            return "VARCHAR"
+        case ColumnType.DATE:
+            return "DATE"
+        case ColumnType.MONEY | ColumnType.PERCENT | ColumnType.TOTAL:
+            return kind.value.upper()
+        case _:
+            assert_never(kind)
+
+
+def _typed(column: str) -> str:
+    """Name of the normalised (typed) value of a dataset column inside the Silver query."""
+    return ident(f"v_{column}")
+
+
+def _flag(rule: Rule) -> str:
+    return ident(f"f_{rule.code}")
+
+
+def _raw(column: str) -> str:
+    return ident(f"r_{column}")
+
+
+# ---- Bronze ------------------------------------------------------------------------------------------------
+
+
+def _bronze_sql(dataset: Dataset, sources: Sequence[Source]) -> list[str]:
+    """Load each CSV into an in-memory table (insertion order = file order), and a `bronze_<name>` view."""
+    statements: list[str] = []
+    parts: list[str] = []
+    for i, source in enumerate(sources):
+        raw = ident(f"raw_{dataset.name}_{i}")
+        columns = ", ".join(f"coalesce({ident(c)}, '') AS {ident(c)}" for c in dataset.column_names)
+        statements.append(
+            f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT {columns} FROM read_csv({lit(str(source.path))}, "
+            "all_varchar = true, header = true, delim = ',', quote = '\"', escape = '\"')"
+        )
+        names = ", ".join(ident(c) for c in dataset.column_names)
+        parts.append(
+            f"SELECT {names}, {lit(source.key)} AS {ident(SOURCE_KEY)}, {lit(source.etag)} AS {ident(SOURCE_ETAG)}, "
+            f"CAST(rowid + 1 AS BIGINT) AS {ident(ROW_NUMBER)} FROM {raw}"
+        )
+    statements.append(f"CREATE OR REPLACE TEMP VIEW {ident(f'bronze_{dataset.name}')} AS " + " UNION ALL ".join(parts))
+    return statements
+
+
+# ---- Silver ------------------------------------------------------------------------------------------------
+
+
+def _normalised(dataset: Dataset) -> list[str]:
+    """One typed value per dataset column, NULL where the text does not parse (only read for valid rows)."""
+    out = []
+    for column in dataset.columns:
+        c = ident(column.name)
+        match column.kind:
+            case ColumnKind.ID:
+                expr = f"CASE WHEN regexp_full_match({c}, {lit(POSITIVE_ID_PATTERN)}) THEN CAST({c} AS BIGINT) END"
+            case ColumnKind.TEXT:
+                expr = c
+            case ColumnKind.EMAIL:
+                expr = ascii_lower(c)
+            case ColumnKind.DATE:
+                expr = f"CASE WHEN regexp_full_match({c}, {lit(ISO_DATE_PATTERN)}) THEN try_cast({c} AS DATE) END"
+            case ColumnKind.MONEY | ColumnKind.PERCENT:
+                expr = (
+                    f"CASE WHEN regexp_full_match({c}, {lit(DECIMAL_2_PATTERN)}) THEN CAST({c} AS {_PARSE_DECIMAL}) END"
+                )
+            case ColumnKind.ENUM:
+                lowered = str_list([a.lower() for a in column.allowed])
+                expr = f"{str_list(column.allowed)}[list_position({lowered}, {ascii_lower(c)})]"
+            case _:
+                assert_never(column.kind)
+        out.append(f"{expr} AS {_typed(column.name)}")
+    return out
+
+
+def _fails(check: RowCheck, reference_date: date) -> str:
+    """The SQL boolean (never NULL) that says a row fails `check`; reads the trimmed text and typed values."""
+    c = ident(check.column)
+    present = f"{c} <> ''"
+    match check:
+        case Blank():
+            return f"{c} = ''"
+        case NotMatching(pattern=pattern):
+            return f"({present} AND NOT regexp_full_match({c}, {lit(pattern)}))"
+        case NotCalendarDate():
+            return f"({present} AND {_typed(check.column)} IS NULL)"
+        case AfterReferenceDate():
+            return f"coalesce({_typed(check.column)} > DATE {lit(reference_date.isoformat())}, false)"
+        case OutsideRange(low_exclusive=low, high_inclusive=high):
+            v = _typed(check.column)
+            return f"coalesce(NOT ({v} > {low} AND {v} <= {high}), false)"
+        case NotAllowed(allowed=allowed):
+            lowered = str_list([a.lower() for a in allowed])
+            return f"({present} AND list_position({lowered}, {ascii_lower(c)}) IS NULL)"
+        case NotAmongClean(dataset=ref, ref_column=ref_column):
+            # the referenced dataset's clean rows: its Silver is built first (datasets are processed in order)
+            clean = ident(f"clean_{ref}")
+            return f"coalesce({_typed(check.column)} NOT IN (SELECT {ident(ref_column)} FROM {clean}), false)"
+        case _:
+            assert_never(check)
+
+
+def _silver_sql(dataset: Dataset, reference_date: date, out_dir: Path) -> list[str]:
+    """Statements that build `checked_<name>` (every row, its flags), `clean_<name>`, and write Silver."""
+    name = dataset.name
+    lineage = ", ".join(ident(c) for c in LINEAGE_COLUMNS)
+    order = f"{ident(SOURCE_KEY)}, {ident(ROW_NUMBER)}"
+    trimmed = ", ".join(f"{ident(c)} AS {_raw(c)}, {trim(ident(c))} AS {ident(c)}" for c in dataset.column_names)
+    flags = ", ".join(f"{_fails(r.check, reference_date)} AS {_flag(r)}" for r in row_rules(name))  # type: ignore[arg-type]
+    passes = " AND ".join(f"NOT {_flag(r)}" for r in row_rules(name)) or "true"
+    content = ", ".join(_typed(c) for c in dataset.column_names)
+    later: dict[Rule, str] = {}  # "an earlier row that passes every row rule has the same ..."
+    for rule in duplicate_rules(name):
+        match rule.check:
+            case ExactDuplicate():
+                partition = content
+            case RepeatedId(column=column):
+                partition = _typed(column)
+            case _:
+                raise TypeError(f"not a duplicate check: {rule.check}")
+        later[rule] = f"(_ok AND row_number() OVER (PARTITION BY _ok, {partition} ORDER BY {order}) > 1)"
+    exact = [_flag(r) for r in later if isinstance(r.check, ExactDuplicate)]
+    # a repeated id whose content is also repeated is an exact duplicate only
+    duplicates = ", ".join(
+        f"{expr} AS {_flag(r)}" if isinstance(r.check, ExactDuplicate) else f"{expr} AS {ident(f'_later_{r.code}')}"
+        for r, expr in later.items()
+    )
+    repeated = ", ".join(
+        f"({ident(f'_later_{r.code}')}{''.join(f' AND NOT {e}' for e in exact)}) AS {_flag(r)}"
+        for r in later
+        if isinstance(r.check, RepeatedId)
+    )
+    every = rules_for(name)
+    reasons = (
+        "list_filter(["
+        + ", ".join(f"CASE WHEN {_flag(r)} THEN {lit(r.code)} END" for r in every)
+        + "], x -> x IS NOT NULL)"
+    )
+    rejected = " OR ".join(_flag(r) for r in every)
+    checked = ident(f"checked_{name}")
+    clean = ident(f"clean_{name}")
+    typed_columns = ", ".join(
+        f"CAST({_typed(c.name)} AS {duckdb_type(SILVER_TYPES[c.kind])}) AS {ident(c.name)}" for c in dataset.columns
+    )
+    raw_columns = ", ".join(f"{_raw(c)} AS {ident(c)}" for c in dataset.column_names)
+    return [
+        f"""CREATE OR REPLACE TEMP TABLE {checked} AS
+        WITH t AS (SELECT {trimmed}, {lineage} FROM {ident(f"bronze_{name}")}),
+        p AS (SELECT *, {", ".join(_normalised(dataset))} FROM t),
+        f AS (SELECT *, {flags} FROM p),
+        o AS (SELECT *, {passes} AS _ok FROM f),
+        d AS (SELECT *, {duplicates} FROM o),
+        e AS (SELECT *, {repeated} FROM d)
+        SELECT *, ({rejected}) AS _rejected FROM e""",
+        f"CREATE OR REPLACE TEMP TABLE {clean} AS SELECT {typed_columns}, {lineage} FROM {checked} "
+        f"WHERE NOT _rejected ORDER BY {order}",
+        f"COPY {clean} TO {lit(str(out_dir / 'silver' / f'{name}.parquet'))} {PARQUET}",
+        # the reason lists are built for the rejected rows only
+        f"COPY (SELECT {raw_columns}, {lineage}, {reasons} AS {ident(REASONS)} FROM {checked} WHERE _rejected "
+        f"ORDER BY {order}) "
+        f"TO {lit(str(out_dir / 'silver' / f'{name}_rejected.parquet'))} {PARQUET}",
+    ]
+
+
+def _counts_sql(dataset: Dataset) -> str:
+    rules = rules_for(dataset.name)
+    sums = ", ".join(f"CAST(sum(CAST({_flag(r)} AS INTEGER)) AS BIGINT)" for r in rules)
+    return (
+        "SELECT count(*), CAST(coalesce(sum(CAST(NOT _rejected AS INTEGER)), 0) AS BIGINT), "
+        f"CAST(coalesce(sum(CAST(_rejected AS INTEGER)), 0) AS BIGINT), {sums} FROM {ident(f'checked_{dataset.name}')}"
+    )
+
+
+# ---- Gold --------------------------------------------------------------------------------------------------
+
+_MACROS = [
+    # cents (any integer) -> decimal(18,2), exactly (decimal multiplication is exact; the cast checks range)
+    "CREATE OR REPLACE TEMP MACRO tl_total(c) AS CAST(CAST(c AS DECIMAL(18,0)) * CAST(0.01 AS DECIMAL(3,2)) AS "
+    "DECIMAL(18,2))",
+    # s / n rounded half-up to a whole cent, 0 over no rows (s >= 0)
+    "CREATE OR REPLACE TEMP MACRO tl_avg(s, n) AS CASE WHEN n > 0 THEN (2 * s + n) // (2 * n) ELSE 0 END",
+]
+
+
+def _sales(keys: str, source: str = "pg") -> str:
+    """Sales aggregates (revenue, orders, customers, and the cents sum `_s`) grouped by `keys`."""
+    return (
+        f"SELECT {keys}, tl_total(sum(cents)) AS revenue, count(*) AS orders, count(DISTINCT client_id) AS customers, "
+        f"sum(cents) AS _s FROM {source} GROUP BY ALL"
+    )
+
+
+def _gold_queries() -> dict[str, str]:
+    """Each Gold table's query (any column types and order; `_gold_sql` casts and sorts)."""
+    products = str_list(PRODUCTS)
+    pg = (
+        "pg AS (SELECT p.purchase_id, p.client_id, CAST(list_position("
+        f"{products}, p.product) AS INTEGER) AS product_id, p.product, p.purchase_date, p.amount, c.country, "
+        "CAST(p.amount * 100 AS BIGINT) AS cents FROM clean_purchases p JOIN clean_clients c USING (client_id))"
+    )
+    mg = (
+        "mg AS (SELECT m.promo_id, m.client_id, m.promo_name, m.promo_value, c.country, "
+        "CAST(m.promo_value * 100 AS BIGINT) AS hundredths FROM clean_promotions m "
+        "JOIN clean_clients c USING (client_id))"
+    )
+    promo_kpi = (
+        "count(*) AS promotions, count(DISTINCT client_id) AS clients, "
+        "tl_total(tl_avg(sum(hundredths), count(*))) AS avg_promo_value FROM mg GROUP BY ALL"
+    )
+    sales_avg = "SELECT *, tl_total(tl_avg(_s, orders)) AS avg_order_value FROM ({q})"
+    return {
+        DIM_CLIENT.name: "SELECT * FROM clean_clients",
+        DIM_PRODUCT.name: f"SELECT unnest(range(1, {len(PRODUCTS) + 1})) AS product_id, unnest({products}) AS product",
+        DIM_DATE.name: (
+            f"SELECT CAST(d AS DATE) AS date, year(d) AS year, quarter(d) AS quarter, month(d) AS month, "
+            f"{str_list(MONTH_NAMES)}[month(d)] AS month_name, isoyear(d) AS iso_year, week(d) AS iso_week, "
+            f"day(d) AS day, isodow(d) AS day_of_week, {str_list(DAY_NAMES)}[isodow(d)] AS day_name FROM ("
+            "SELECT unnest(generate_series(CAST(min(purchase_date) AS TIMESTAMP), "
+            "CAST(max(purchase_date) AS TIMESTAMP), INTERVAL 1 DAY)) AS d FROM clean_purchases) WHERE d IS NOT NULL"
+        ),
+        FACT_PURCHASE.name: f"WITH {pg} SELECT * EXCLUDE (cents) FROM pg",
+        FACT_PROMOTION.name: f"WITH {mg} SELECT * EXCLUDE (hundredths) FROM mg",
+        KPI_GLOBAL.name: (
+            f"WITH {pg} SELECT tl_total(coalesce(sum(cents), 0)) AS total_revenue, count(*) AS total_orders, "
+            "count(DISTINCT client_id) AS unique_customers, "
+            "tl_total(tl_avg(coalesce(sum(cents), 0), count(*))) AS avg_order_value FROM pg"
+        ),
+        KPI_BY_COUNTRY.name: f"WITH {pg} " + sales_avg.format(q=_sales("country")),
+        KPI_BY_PRODUCT.name: f"WITH {pg} " + sales_avg.format(q=_sales("product_id, product")),
+        PROMO_KPI_GLOBAL.name: (
+            f"WITH {mg} SELECT count(*) AS total_promotions, count(DISTINCT client_id) AS clients_with_promotion, "
+            "tl_total(tl_avg(coalesce(sum(hundredths), 0), count(*))) AS avg_promo_value FROM mg"
+        ),
+        PROMO_KPI_BY_NAME.name: f"WITH {mg} SELECT promo_name, {promo_kpi}",
+        PROMO_KPI_BY_COUNTRY.name: f"WITH {mg} SELECT country, {promo_kpi}",
+        SALES_BY_DAY.name: f"WITH {pg} " + _sales("purchase_date AS date"),
+        SALES_BY_WEEK.name: f"WITH {pg} "
+        + _sales("isoyear(purchase_date) AS iso_year, week(purchase_date) AS iso_week"),
+        SALES_BY_MONTH.name: f"WITH {pg} " + _sales("strftime(purchase_date, '%Y-%m') AS month"),
+        DATA_QUALITY.name: " UNION ALL ".join(_data_quality_part(DATASETS[n]) for n in DatasetName),
+    }
+
+
+def _data_quality_part(dataset: Dataset) -> str:
+    rules = rules_for(dataset.name)
+    codes = str_list([r.code for r in rules])
+    failed = "[" + ", ".join(f"CAST(sum(CAST({_flag(r)} AS INTEGER)) AS BIGINT)" for r in rules) + "]"
+    return (
+        f"SELECT {lit(dataset.name)} AS dataset, unnest(codes) AS rule, unnest(failed) AS rows_failed, rows_in, "
+        f"rows_clean, rows_rejected FROM (SELECT {codes} AS codes, {failed} AS failed, count(*) AS rows_in, "
+        "count(*) FILTER (WHERE NOT _rejected) AS rows_clean, count(*) FILTER (WHERE _rejected) AS rows_rejected "
+        f"FROM {ident(f'checked_{dataset.name}')})"
+    )
+
+
+def _gold_sql(table: GoldTable, query: str, out_dir: Path) -> str:
+    """COPY of `query` with exactly the table's columns, types and sort order."""
+    columns = ", ".join(f"CAST({ident(c.name)} AS {duckdb_type(c.type)}) AS {ident(c.name)}" for c in table.columns)
+    order = ", ".join(ident(k) for k in table.sort_key)
+    path = out_dir / "gold" / f"{table.name}.parquet"
+    return f"COPY (SELECT {columns} FROM ({query}) ORDER BY {order}) TO {lit(str(path))} {PARQUET}"
+
+
+# ---- the run -----------------------------------------------------------------------------------------------
+
+
+def reference_statements(
+    sources: Sequence[Source], out_dir: Path, reference_date: date
+) -> dict[str, list[tuple[str, str]]]:
+    """Every statement of a run, by layer, each tagged with what it produces (a Gold table's name for COPYs)."""
+    layers: dict[str, list[tuple[str, str]]] = {"bronze": [], "silver": [], "gold": []}
+    for name in DatasetName:
+        dataset = DATASETS[name]
+        mine = [s for s in sources if s.dataset == name]
+        if not mine:
+            raise ValueError(f"no input for dataset {name}")
+        layers["bronze"] += [("", s) for s in _bronze_sql(dataset, mine)]
+        bronze_file = out_dir / "bronze" / f"{name}.parquet"
+        layers["bronze"].append(("", f"COPY {ident(f'bronze_{name}')} TO {lit(str(bronze_file))} {PARQUET}"))
+        layers["silver"] += [("", s) for s in _silver_sql(dataset, reference_date, out_dir)]
+    queries = _gold_queries()
+    layers["gold"] += [("", m) for m in _MACROS]
+    layers["gold"] += [(t.name, _gold_sql(t, queries[t.name], out_dir)) for t in GOLD_TABLES]
+    return layers
+
+
+def run_reference(
+    sources: Sequence[Source],
+    out_dir: Path,
+    reference_date: date,
+    *,
+    threads: int = 2,
+    connection: duckdb.DuckDBPyConnection | None = None,
+) -> ReferenceResult:
+    """Run the whole pipeline in DuckDB, writing `out_dir/{bronze,silver,gold}/*.parquet`; returns the counts.
+
+    Silver is built dataset by dataset in `DatasetName` order, so purchases and promotions see the clean clients.
+    """
+    for layer in ("bronze", "silver", "gold"):
+        (out_dir / layer).mkdir(parents=True, exist_ok=True)
+    statements = reference_statements(sources, out_dir, reference_date)
+    con = connection or duckdb.connect()
+    try:
+        con.execute(f"SET threads = {int(threads)}")
+        result = ReferenceResult()
+        start = mark = time.perf_counter()
+        for layer, items in statements.items():
+            for produces, sql in items:
+                rows = con.execute(sql).fetchall()
+                if produces:
+                    result.gold_row_counts[produces] = int(rows[0][0])
+            now = time.perf_counter()
+            result.seconds[layer] = round(now - mark, 3)
+            mark = now
+        result.seconds["total"] = round(time.perf_counter() - start, 3)
+        for name in DatasetName:
+            row = con.execute(_counts_sql(DATASETS[name])).fetchone()
+            assert row is not None
+            rules = rules_for(name)
+            result.counts[str(name)] = {
+                "rows_in": int(row[0]),
+                "rows_clean": int(row[1]),
+                "rows_rejected": int(row[2]),
+                "rejected_by_rule": {str(r.code): int(n or 0) for r, n in zip(rules, row[3:], strict=True)},
+            }
+        return result
+    finally:
+        if connection is None:
+            con.close()
