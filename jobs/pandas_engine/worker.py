@@ -32,6 +32,7 @@ from twinlake.settings import Settings
 from twinlake.store import NotFound, ObjectStore
 
 log = logging.getLogger(__name__)
+ERROR_PAUSE_SECONDS = 5.0
 Runner = Callable[[ObjectStore, str, Any, RunRequest], RunOutcome]
 
 
@@ -64,7 +65,12 @@ class PandasWorker:
             signal.signal(sig, self._stop)
         log.info("pandas worker consuming %s as %s", self.settings.events_topic, self.group_id)
         while not self.stopping:
-            self.step()
+            try:
+                self.step()
+            except Exception:  # e.g. the store or broker unreachable: nothing was committed, so retry later
+                log.exception("step failed; retrying in %.0f s", ERROR_PAUSE_SECONDS)
+                time.sleep(ERROR_PAUSE_SECONDS)
+                continue
             beat(self.settings.heartbeat_file)
         self.consumer.close()
 

@@ -1,0 +1,189 @@
+"""Gold with Spark: clean Silver DataFrames -> the Gold tables of `twinlake.gold`, as DataFrames.
+
+The twin of `jobs/pandas_engine/gold.py`; every output has exactly `spark_schema.gold_schema` and is sorted by its
+table's sort key. Exactness: a scale-2 decimal becomes bigint cents (`value * 100`, an exact decimal product cast
+to bigint), sums are bigint sums (ANSI mode: an overflow is an error, never a wrap), averages are
+`(2*s + n) div (2*n)` on integers (half-up, s >= 0), and cents go back as `cast(cents as decimal(20,0)) / 100`
+cast to decimal(18,2) (exact: the quotient has two places). No float is involved anywhere.
+
+ISO-8601 calendar: `weekofyear` is the ISO week; the ISO day of week is `(dayofweek + 5) % 7 + 1` (Spark's
+`dayofweek` is 1 = Sunday); the ISO week-numbering year is the calendar year of the week's Thursday.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from jobs.spark_engine.spark_schema import as_nullable, gold_schema
+from twinlake.datasets import PRODUCTS
+from twinlake.gold import (
+    DATA_QUALITY,
+    DAY_NAMES,
+    DIM_CLIENT,
+    DIM_DATE,
+    DIM_PRODUCT,
+    FACT_PROMOTION,
+    FACT_PURCHASE,
+    GOLD_TABLES,
+    KPI_BY_COUNTRY,
+    KPI_BY_PRODUCT,
+    KPI_GLOBAL,
+    MONTH_NAMES,
+    PROMO_KPI_BY_COUNTRY,
+    PROMO_KPI_BY_NAME,
+    PROMO_KPI_GLOBAL,
+    SALES_BY_DAY,
+    SALES_BY_MONTH,
+    SALES_BY_WEEK,
+    GoldTable,
+    data_quality_rows,
+)
+
+
+def cents(value: Column) -> Column:
+    """Exact bigint cents of a scale-2 decimal."""
+    return (value * F.lit(100)).cast("long")
+
+
+def from_cents(value: Column) -> Column:
+    """Exact decimal(18,2) of bigint cents (an error under ANSI if it does not fit)."""
+    return (value.cast("decimal(20,0)") / F.lit(100)).cast("decimal(18,2)")
+
+
+def half_up_average(total: str, count: str) -> Column:
+    """total / count rounded half-up to a whole cent, on integers; 0 where count is 0 (needs total >= 0)."""
+    return F.when(F.col(count) > 0, F.expr(f"(2 * {total} + {count}) div (2 * {count})")).otherwise(F.lit(0))
+
+
+def iso_day_of_week(day: Column) -> Column:
+    return (F.dayofweek(day) + F.lit(5)) % F.lit(7) + F.lit(1)
+
+
+def iso_year(day: Column) -> Column:
+    """The ISO week-numbering year: the calendar year of the Thursday of `day`'s ISO week."""
+    return F.year(F.date_add(day, F.lit(4) - iso_day_of_week(day)))
+
+
+def finish(definition: GoldTable, frame: DataFrame) -> DataFrame:
+    """Exactly `definition`'s columns, in order, with its types, sorted by its sort key."""
+    schema = gold_schema(definition)
+    missing = set(definition.column_names) - set(frame.columns)
+    if missing:
+        raise ValueError(f"{definition.name}: missing columns {sorted(missing)}")
+    typed = frame.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
+    # One sorted partition (one Parquet file): no range-sampling job, and one object per table in the store.
+    return as_nullable(typed, schema).repartition(1).sortWithinPartitions(*definition.sort_key)
+
+
+def _sales(frame: DataFrame, keys: list[str]) -> DataFrame:
+    grouped = frame.groupBy(*keys).agg(
+        F.sum("cents").alias("__s"), F.count(F.lit(1)).alias("orders"), F.countDistinct("client_id").alias("customers")
+    )
+    return grouped.withColumns(
+        {"revenue": from_cents(F.col("__s")), "avg_order_value": from_cents(half_up_average("__s", "orders"))}
+    )
+
+
+def build_gold(
+    spark: SparkSession,
+    clients: DataFrame,
+    purchases: DataFrame,
+    promotions: DataFrame,
+    quality: Mapping[str, Mapping[str, Any]],
+) -> dict[str, DataFrame]:
+    """Every Gold table of `twinlake.gold.GOLD_TABLES`, by name (lazy DataFrames, in GOLD_TABLES order)."""
+    tables: dict[str, DataFrame] = {}
+    tables[DIM_CLIENT.name] = finish(DIM_CLIENT, clients)
+    products = spark.createDataFrame(
+        [(i + 1, name) for i, name in enumerate(PRODUCTS)], "product_id int, product string"
+    )
+    tables[DIM_PRODUCT.name] = finish(DIM_PRODUCT, products)
+
+    country = clients.select("client_id", "country")
+    product_id = F.array_position(F.array(*[F.lit(p) for p in PRODUCTS]), F.col("product")).cast("int")
+    fact = purchases.join(country, "client_id").withColumn("product_id", product_id)
+    tables[FACT_PURCHASE.name] = finish(FACT_PURCHASE, fact)
+    work = fact.withColumn("cents", cents(F.col("amount")))
+
+    overall = work.agg(
+        F.coalesce(F.sum("cents"), F.lit(0)).alias("__s"),
+        F.count(F.lit(1)).alias("total_orders"),
+        F.countDistinct("client_id").alias("unique_customers"),
+    )
+    tables[KPI_GLOBAL.name] = finish(
+        KPI_GLOBAL,
+        overall.withColumns(
+            {
+                "total_revenue": from_cents(F.col("__s")),
+                "avg_order_value": from_cents(half_up_average("__s", "total_orders")),
+            }
+        ),
+    )
+    tables[KPI_BY_COUNTRY.name] = finish(KPI_BY_COUNTRY, _sales(work, ["country"]))
+    tables[KPI_BY_PRODUCT.name] = finish(KPI_BY_PRODUCT, _sales(work, ["product_id", "product"]))
+    day = F.col("purchase_date")
+    tables[SALES_BY_DAY.name] = finish(SALES_BY_DAY, _sales(work.withColumn("date", day), ["date"]))
+    weeks = work.withColumns({"iso_year": iso_year(day), "iso_week": F.weekofyear(day)})
+    tables[SALES_BY_WEEK.name] = finish(SALES_BY_WEEK, _sales(weeks, ["iso_year", "iso_week"]))
+    months = work.withColumn("month", F.format_string("%04d-%02d", F.year(day), F.month(day)))
+    tables[SALES_BY_MONTH.name] = finish(SALES_BY_MONTH, _sales(months, ["month"]))
+    tables[DIM_DATE.name] = _dim_date(purchases)
+
+    promo = promotions.join(country, "client_id")
+    tables[FACT_PROMOTION.name] = finish(FACT_PROMOTION, promo)
+    promo_work = promo.withColumn("cents", cents(F.col("promo_value")))
+    promo_overall = promo_work.agg(
+        F.coalesce(F.sum("cents"), F.lit(0)).alias("__s"),
+        F.count(F.lit(1)).alias("total_promotions"),
+        F.countDistinct("client_id").alias("clients_with_promotion"),
+    )
+    tables[PROMO_KPI_GLOBAL.name] = finish(
+        PROMO_KPI_GLOBAL,
+        promo_overall.withColumn("avg_promo_value", from_cents(half_up_average("__s", "total_promotions"))),
+    )
+    for definition, key in ((PROMO_KPI_BY_NAME, "promo_name"), (PROMO_KPI_BY_COUNTRY, "country")):
+        grouped = promo_work.groupBy(key).agg(
+            F.sum("cents").alias("__s"),
+            F.count(F.lit(1)).alias("promotions"),
+            F.countDistinct("client_id").alias("clients"),
+        )
+        tables[definition.name] = finish(
+            definition, grouped.withColumn("avg_promo_value", from_cents(half_up_average("__s", "promotions")))
+        )
+
+    rows = data_quality_rows(quality)
+    quality_frame = spark.createDataFrame(
+        rows, "dataset string, rule string, rows_failed long, rows_in long, rows_clean long, rows_rejected long"
+    )
+    tables[DATA_QUALITY.name] = finish(DATA_QUALITY, quality_frame)
+    return {t.name: tables[t.name] for t in GOLD_TABLES}
+
+
+def _dim_date(purchases: DataFrame) -> DataFrame:
+    """Every day from the first to the last purchase day inclusive (empty when there is no purchase)."""
+    bounds = purchases.agg(F.min("purchase_date").alias("first"), F.max("purchase_date").alias("last"))
+    days = bounds.where(F.col("first").isNotNull()).select(
+        F.explode(F.sequence("first", "last", F.expr("interval 1 day"))).alias("date")
+    )
+    d = F.col("date")
+    dow = iso_day_of_week(d)
+    return finish(
+        DIM_DATE,
+        days.withColumns(
+            {
+                "year": F.year(d),
+                "quarter": F.quarter(d),
+                "month": F.month(d),
+                "month_name": F.array(*[F.lit(m) for m in MONTH_NAMES])[F.month(d) - 1],
+                "iso_year": iso_year(d),
+                "iso_week": F.weekofyear(d),
+                "day": F.dayofmonth(d),
+                "day_of_week": dow,
+                "day_name": F.array(*[F.lit(n) for n in DAY_NAMES])[dow - 1],
+            }
+        ),
+    )

@@ -1,0 +1,198 @@
+"""One run of the Spark engine: an input set in, Bronze/Silver/Gold tables, a manifest and the pointers out.
+
+Same contract as `jobs/pandas_engine/run.py` (engine `spark`, layout under `spark/`): tables are written by
+Spark to s3a:// folders of Parquet files; the manifest is written last and create-only through the
+ObjectStore; the pointers move only for a manifest that says `succeeded`; any exception still writes a
+`failed` manifest with the reason.
+
+Bronze is written, then read back from the store for Silver, so every later step reads materialised row
+numbers instead of re-parsing the CSV objects.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from importlib.metadata import version
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+
+from jobs.metrics import peak_rss_bytes, reset_peak_rss
+from jobs.spark_engine.bronze import read_bronze, union_all
+from jobs.spark_engine.gold import build_gold
+from jobs.spark_engine.silver import SparkSilverResult, build_silver
+from twinlake.datasets import DATASETS, DatasetName
+from twinlake.inputs import input_fingerprint
+from twinlake.layout import Buckets, Engine, Location, RunLayout, make_run_id
+from twinlake.manifest import DatasetCounts, InputObject, LayerSeconds, RunManifest, write_manifest
+from twinlake.pointer import PublishResult, publish_run
+from twinlake.store import ObjectStore
+
+log = logging.getLogger(__name__)
+ENGINE = Engine.SPARK
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What a run reads (the input set, pinned by ETags) and the reference date its rules use."""
+
+    inputs: tuple[InputObject, ...]
+    reference_date: date
+    started_at: datetime
+
+    @property
+    def fingerprint(self) -> str:
+        return input_fingerprint(self.inputs)
+
+    @property
+    def run_id(self) -> str:
+        return make_run_id(self.started_at, self.fingerprint)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    manifest: RunManifest
+    published: PublishResult | None
+
+
+def engine_versions(spark: SparkSession) -> dict[str, str]:
+    return {"spark": spark.version, "python": platform.python_version(), "twinlake": version("twinlake")}
+
+
+def uri(location: Location) -> str:
+    """The s3a:// URI Spark reads and writes a table folder at."""
+    return location.uri("s3a")
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.start = self.mark = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self.mark, 3)
+        self.mark = now
+
+    def seconds(self) -> LayerSeconds:
+        laps = {k: self.laps.get(k, 0.0) for k in ("bronze", "silver", "gold")}
+        return LayerSeconds(**laps, total=round(time.perf_counter() - self.start, 3))
+
+
+def execute_run(
+    spark: SparkSession, store: ObjectStore, landing_bucket: str, buckets: Buckets, request: RunRequest
+) -> RunOutcome:
+    """Run the whole pipeline on `request.inputs`; never raises for bad data, always records a manifest.
+
+    `peak_memory_bytes` is the driver process's (the Python side); the JVM's memory is not included.
+    """
+    layout = RunLayout(buckets, ENGINE, request.run_id)
+    timer = _Timer()
+    reset_peak_rss()
+    counts: dict[DatasetName, DatasetCounts] = {}
+    gold_counts: dict[str, int] = {}
+    error: str | None = None
+    try:
+        bronze = _bronze(spark, store, landing_bucket, layout, request.inputs)
+        timer.lap("bronze")
+        cleans, counts = _silver(spark, layout, bronze, request.reference_date)
+        timer.lap("silver")
+        gold_counts = _gold(spark, layout, cleans, counts)
+        timer.lap("gold")
+    except Exception as exc:  # the run must end recorded, whatever went wrong
+        log.exception("spark run %s failed", request.run_id)
+        error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}"
+    manifest = RunManifest(
+        run_id=request.run_id,
+        engine=ENGINE,
+        versions=engine_versions(spark),
+        status="failed" if error else "succeeded",
+        error=error,
+        inputs=list(request.inputs),
+        input_fingerprint=request.fingerprint,
+        reference_date=request.reference_date,
+        started_at=request.started_at,
+        finished_at=datetime.now(UTC),
+        datasets=counts,
+        gold_row_counts=gold_counts,
+        seconds=timer.seconds(),
+        peak_memory_bytes=peak_rss_bytes(),
+    )
+    write_manifest(store, layout, manifest)
+    published = publish_run(store, buckets.gold, manifest) if manifest.succeeded else None
+    return RunOutcome(manifest, published)
+
+
+def _bronze(
+    spark: SparkSession,
+    store: ObjectStore,
+    landing_bucket: str,
+    layout: RunLayout,
+    inputs: tuple[InputObject, ...],
+) -> dict[DatasetName, DataFrame]:
+    """Validate and read every input object (pinned by ETag), write each dataset's Bronze, read it back."""
+    frames: dict[DatasetName, list[DataFrame]] = {name: [] for name in DatasetName}
+    for source in inputs:
+        obj = store.get(landing_bucket, source.key)
+        if obj.etag != source.etag:
+            raise RuntimeError(f"{source.key} changed during the run (etag {source.etag} -> {obj.etag})")
+        location = uri(Location(landing_bucket, source.key))
+        frames[source.dataset].append(read_bronze(spark, DATASETS[source.dataset], source, obj.body, location))
+    bronze: dict[DatasetName, DataFrame] = {}
+    for name, parts in frames.items():
+        if not parts:
+            raise ValueError(f"no input object for dataset {name}")
+        target = uri(layout.bronze(name))
+        union_all(parts).write.mode("errorifexists").parquet(target)
+        bronze[name] = spark.read.parquet(target)
+    return bronze
+
+
+def _silver(
+    spark: SparkSession, layout: RunLayout, bronze: dict[DatasetName, DataFrame], reference_date: date
+) -> tuple[dict[DatasetName, DataFrame], dict[DatasetName, DatasetCounts]]:
+    """Clients first: purchases and promotions check their client_id against the clean clients."""
+    clean_ids: dict[tuple[DatasetName, str], DataFrame] = {}
+    cleans: dict[DatasetName, DataFrame] = {}
+    counts: dict[DatasetName, DatasetCounts] = {}
+    for name in DatasetName:
+        dataset = DATASETS[name]
+        result: SparkSilverResult = build_silver(dataset, bronze[name], reference_date, clean_ids)
+        try:
+            result.clean.write.mode("errorifexists").parquet(uri(layout.silver(name)))
+            result.rejected.write.mode("errorifexists").parquet(uri(layout.silver_rejected(name)))
+        finally:
+            result.release()
+        cleans[name] = spark.read.parquet(uri(layout.silver(name)))
+        clean_ids[(name, dataset.id_column)] = cleans[name]
+        counts[name] = result.counts
+        log.info(
+            "silver %s: %d in, %d clean, %d rejected",
+            name,
+            result.counts.rows_in,
+            result.counts.rows_clean,
+            result.counts.rows_rejected,
+        )
+    return cleans, counts
+
+
+def _gold(
+    spark: SparkSession,
+    layout: RunLayout,
+    cleans: dict[DatasetName, DataFrame],
+    counts: dict[DatasetName, DatasetCounts],
+) -> dict[str, int]:
+    quality: dict[str, Any] = {str(name): c.model_dump() for name, c in counts.items()}
+    tables = build_gold(
+        spark, cleans[DatasetName.CLIENTS], cleans[DatasetName.PURCHASES], cleans[DatasetName.PROMOTIONS], quality
+    )
+    rows: dict[str, int] = {}
+    for name, frame in tables.items():
+        target = uri(layout.gold(name))
+        frame.write.mode("errorifexists").parquet(target)
+        rows[name] = spark.read.parquet(target).count()
+    return rows

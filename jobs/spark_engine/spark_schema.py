@@ -1,0 +1,77 @@
+"""Map the shared logical type names (`twinlake.gold.ColumnType`) to Spark SQL types and schemas.
+
+The Parquet files Spark writes with these schemas read back in pyarrow as exactly the Pandas engine's schemas
+(`jobs/pandas_engine/arrow_schema.py`): bigint -> int64, int -> int32, decimal(p,s) -> decimal128(p,s),
+date -> date32, string -> string, array<string> -> list<string>. Every field is nullable.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import types as T
+
+from twinlake.datasets import (
+    LINEAGE_COLUMNS,
+    MONEY_PRECISION,
+    MONEY_SCALE,
+    PERCENT_PRECISION,
+    PERCENT_SCALE,
+    REASONS,
+    ROW_NUMBER,
+    TOTAL_PRECISION,
+    Dataset,
+)
+from twinlake.gold import SILVER_TYPES, ColumnType, GoldTable
+
+SPARK_TYPES: dict[ColumnType, T.DataType] = {
+    ColumnType.INT32: T.IntegerType(),
+    ColumnType.INT64: T.LongType(),
+    ColumnType.STRING: T.StringType(),
+    ColumnType.DATE: T.DateType(),
+    ColumnType.MONEY: T.DecimalType(MONEY_PRECISION, MONEY_SCALE),
+    ColumnType.PERCENT: T.DecimalType(PERCENT_PRECISION, PERCENT_SCALE),
+    ColumnType.TOTAL: T.DecimalType(TOTAL_PRECISION, MONEY_SCALE),
+}
+
+
+def spark_type(type_name: ColumnType | str) -> T.DataType:
+    """The Spark type of a logical type name such as "int64" or "decimal(18,2)" (KeyError if unknown)."""
+    try:
+        return SPARK_TYPES[ColumnType(type_name)]
+    except ValueError:
+        raise KeyError(f"unknown column type {type_name!r}") from None
+
+
+def _lineage() -> list[T.StructField]:
+    return [T.StructField(n, T.LongType() if n == ROW_NUMBER else T.StringType()) for n in LINEAGE_COLUMNS]
+
+
+def gold_schema(table: GoldTable) -> T.StructType:
+    """The exact schema of a Gold table: its columns, in order, with their types."""
+    return T.StructType([T.StructField(c.name, spark_type(c.type)) for c in table.columns])
+
+
+def silver_schema(dataset: Dataset) -> T.StructType:
+    """Clean Silver: the dataset's typed columns, then the lineage columns."""
+    typed = [T.StructField(c.name, spark_type(SILVER_TYPES[c.kind])) for c in dataset.columns]
+    return T.StructType(typed + _lineage())
+
+
+def bronze_schema(dataset: Dataset) -> T.StructType:
+    """Bronze: the dataset's columns as raw text (declared order), then the lineage columns."""
+    return T.StructType([T.StructField(n, T.StringType()) for n in dataset.column_names] + _lineage())
+
+
+def rejected_schema(dataset: Dataset) -> T.StructType:
+    """Rejected Silver: Bronze's columns plus the list of failed rule codes."""
+    return T.StructType([*bronze_schema(dataset).fields, T.StructField(REASONS, T.ArrayType(T.StringType()))])
+
+
+def as_nullable(frame: DataFrame, schema: T.StructType) -> DataFrame:
+    """`frame` (already of `schema`'s names and types) with every field nullable, as the contract requires.
+
+    Spark derives nullability from the plan (a count is never null) and writes it into Parquet; casts and
+    `DataFrame.to` keep it. A union with an empty frame of the nullable schema makes every field nullable
+    (a union's field is nullable if any side's is) without touching a value.
+    """
+    return frame.unionByName(frame.sparkSession.createDataFrame([], schema))

@@ -1,0 +1,71 @@
+"""Small pieces of the Spark engine: regex anchoring, trimming, ISO calendar, jars and session settings."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from pyspark.sql import functions as F
+
+from jobs.spark_engine import gold
+from jobs.spark_engine.compiler import java_full_match, trim
+from jobs.spark_engine.jars import artifact_name
+from jobs.spark_engine.session import session_config
+from twinlake.rules import EMAIL_PATTERN, POSITIVE_ID_PATTERN, TRIM_CHARACTERS
+
+pytestmark = pytest.mark.spark
+
+
+def test_patterns_become_full_matches() -> None:
+    assert java_full_match("^a$") == "\\A(?:a)\\z"
+    with pytest.raises(ValueError):
+        java_full_match("a")
+
+
+def test_rlike_does_not_match_before_a_final_line_terminator(spark: Any) -> None:
+    values = ["12", "12\n", "12\u2028", "12\u0085", "x12"]
+    rows = spark.createDataFrame([(v,) for v in values], "v string").select(
+        "v", F.col("v").rlike(java_full_match(POSITIVE_ID_PATTERN)).alias("m")
+    )
+    assert {r["v"]: r["m"] for r in rows.collect()} == {v: v == "12" for v in values}
+    assert re.fullmatch(EMAIL_PATTERN.strip("^$"), "a@b.c")
+
+
+def test_trim_removes_exactly_the_shared_characters(spark: Any) -> None:
+    raw = TRIM_CHARACTERS + "\u00a0a b\u2028" + TRIM_CHARACTERS
+    got = spark.createDataFrame([(raw,), (None,)], "v string").select(trim(F.col("v")).alias("t")).collect()
+    assert [r["t"] for r in got] == [raw.strip(TRIM_CHARACTERS), ""]
+
+
+def test_iso_calendar_matches_python(spark: Any) -> None:
+    days = [date(2020, 12, 25) + timedelta(days=i) for i in range(0, 1600, 3)]
+    frame = spark.createDataFrame([(d,) for d in days], "d date").select(
+        "d",
+        gold.iso_year(F.col("d")).alias("y"),
+        F.weekofyear("d").alias("w"),
+        gold.iso_day_of_week(F.col("d")).alias("dow"),
+    )
+    for row in frame.collect():
+        assert (row["y"], row["w"], row["dow"]) == tuple(row["d"].isocalendar())
+
+
+def test_half_up_average_on_integers(spark: Any) -> None:
+    frame = spark.createDataFrame([(5, 2), (4, 3), (0, 0), (7, 2), (10**17, 3)], "s long, n long")
+    got = [r[0] for r in frame.select(gold.half_up_average("s", "n")).collect()]
+    assert got == [3, 1, 0, 4, (2 * 10**17 + 3) // 6]
+
+
+def test_session_config_is_explicit() -> None:
+    config = session_config(None, "local[2]", with_jars=False)
+    assert config["spark.sql.ansi.enabled"] == "true"
+    assert config["spark.sql.session.timeZone"] == "UTC"
+    assert config["spark.master"] == "local[2]"
+    assert "spark.jars.packages" not in config
+
+
+def test_artifact_names() -> None:
+    assert artifact_name("kafka-clients-3.9.1.jar") == "kafka-clients"
+    assert artifact_name("spark-sql-kafka-0-10_2.13-4.0.1.jar") == "spark-sql-kafka-0-10_2.13"
+    assert artifact_name("wildfly-openssl-1.1.3.Final.jar") == "wildfly-openssl"
