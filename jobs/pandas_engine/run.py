@@ -1,17 +1,14 @@
 """One run of the Pandas engine: an input set in, Bronze/Silver/Gold tables, a manifest and the pointers out.
 
-The manifest is written last and create-only; the pointers move only for a manifest that says `succeeded`. Any
-failure (a bad file, a store error, a bug) still writes a `failed` manifest with the reason, so a run always ends
-recorded and the pointers keep naming the last complete run.
+Any failure (a bad file, a store error, a bug) still ends in a `failed` manifest with the reason (`jobs.runs`), so
+a run always ends recorded and the pointers keep naming the last complete run.
 """
 
 from __future__ import annotations
 
 import logging
 import platform
-import time
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from importlib.metadata import version
 
 import numpy as np
@@ -19,44 +16,19 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
-from jobs.metrics import peak_rss_bytes, reset_peak_rss
 from jobs.pandas_engine.arrow_schema import bronze_schema, rejected_schema, silver_schema
 from jobs.pandas_engine.bronze import read_bronze
 from jobs.pandas_engine.gold import build_gold
 from jobs.pandas_engine.silver import SilverResult, build_silver
 from jobs.pandas_engine.tables import write_table
+from jobs.runs import LayerTimer, RunOutcome, RunRequest, RunResults, error_text, record_run
 from twinlake.datasets import DATASETS, DatasetName
-from twinlake.inputs import input_fingerprint
-from twinlake.layout import Buckets, Engine, RunLayout, make_run_id
-from twinlake.manifest import DatasetCounts, InputObject, LayerSeconds, RunManifest, write_manifest
-from twinlake.pointer import PublishResult, publish_run
+from twinlake.layout import Buckets, Engine, RunLayout
+from twinlake.manifest import InputObject
 from twinlake.store import ObjectStore
 
 log = logging.getLogger(__name__)
 ENGINE = Engine.PANDAS
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """What a run reads (the input set, pinned by ETags) and the reference date its rules use."""
-
-    inputs: tuple[InputObject, ...]
-    reference_date: date
-    started_at: datetime
-
-    @property
-    def fingerprint(self) -> str:
-        return input_fingerprint(self.inputs)
-
-    @property
-    def run_id(self) -> str:
-        return make_run_id(self.started_at, self.fingerprint)
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    manifest: RunManifest
-    published: PublishResult | None
 
 
 def engine_versions() -> dict[str, str]:
@@ -69,59 +41,22 @@ def engine_versions() -> dict[str, str]:
     }
 
 
-class _Timer:
-    def __init__(self) -> None:
-        self.start = self.mark = time.perf_counter()
-        self.laps: dict[str, float] = {}
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps[name] = round(now - self.mark, 3)
-        self.mark = now
-
-    def seconds(self) -> LayerSeconds:
-        laps = {k: self.laps.get(k, 0.0) for k in ("bronze", "silver", "gold")}
-        return LayerSeconds(**laps, total=round(time.perf_counter() - self.start, 3))
-
-
 def execute_run(store: ObjectStore, landing_bucket: str, buckets: Buckets, request: RunRequest) -> RunOutcome:
     """Run the whole pipeline on `request.inputs`; never raises for bad data, always records a manifest."""
     layout = RunLayout(buckets, ENGINE, request.run_id)
-    timer = _Timer()
-    reset_peak_rss()
-    counts: dict[DatasetName, DatasetCounts] = {}
-    gold_counts: dict[str, int] = {}
-    error: str | None = None
+    timer, results, error = LayerTimer(), RunResults(), None
     try:
         bronze = _bronze(store, landing_bucket, layout, request.inputs)
         timer.lap("bronze")
         silver = _silver(store, layout, bronze, request.reference_date)
-        counts = {name: result.counts for name, result in silver.items()}
+        results.counts = {name: result.counts for name, result in silver.items()}
         timer.lap("silver")
-        gold_counts = _gold(store, layout, silver)
+        results.gold_row_counts = _gold(store, layout, silver)
         timer.lap("gold")
     except Exception as exc:  # the run must end recorded, whatever went wrong
         log.exception("pandas run %s failed", request.run_id)
-        error = f"{type(exc).__name__}: {exc}"
-    manifest = RunManifest(
-        run_id=request.run_id,
-        engine=ENGINE,
-        versions=engine_versions(),
-        status="failed" if error else "succeeded",
-        error=error,
-        inputs=list(request.inputs),
-        input_fingerprint=request.fingerprint,
-        reference_date=request.reference_date,
-        started_at=request.started_at,
-        finished_at=datetime.now(UTC),
-        datasets=counts,
-        gold_row_counts=gold_counts,
-        seconds=timer.seconds(),
-        peak_memory_bytes=peak_rss_bytes(),
-    )
-    write_manifest(store, layout, manifest)
-    published = publish_run(store, buckets.gold, manifest) if manifest.succeeded else None
-    return RunOutcome(manifest, published)
+        error = error_text(exc)
+    return record_run(store, layout, request, engine_versions(), results, timer, error)
 
 
 def _bronze(

@@ -17,19 +17,15 @@ import logging
 import signal
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
 from jobs.health import beat
-from jobs.pandas_engine.run import ENGINE, RunOutcome, RunRequest, execute_run
+from jobs.pandas_engine.run import ENGINE, execute_run
+from jobs.runs import RunOutcome, RunRequest, RunScheduler
 from twinlake.dead_letter import Producer, handle_raw_message, source_of
-from twinlake.inputs import input_fingerprint, list_landing, missing_datasets
-from twinlake.layout import Location, engine_pointer
-from twinlake.manifest import read_manifest
-from twinlake.pointer import read_pointer
 from twinlake.settings import Settings
-from twinlake.store import NotFound, ObjectStore
+from twinlake.store import ObjectStore
 
 log = logging.getLogger(__name__)
 ERROR_PAUSE_SECONDS = 5.0
@@ -56,7 +52,9 @@ class PandasWorker:
         self.clock = clock
         self.window_deadline: float | None = None
         self.next_reconcile = clock()  # reconcile at start: catch up on anything landed while we were down
-        self.last_attempted: str | None = None
+        self.scheduler = RunScheduler(
+            store, settings.landing_bucket, settings.gold_bucket, ENGINE, reference_date=settings.reference_date
+        )
         self.stopping = False
         self.outcomes: list[RunOutcome] = []
 
@@ -106,41 +104,9 @@ class PandasWorker:
 
     def maybe_run(self) -> RunOutcome | None:
         """Run if every dataset has an object and the input set differs from the last run's."""
-        inputs = list_landing(self.store, self.settings.landing_bucket)
-        waiting = missing_datasets(inputs)
-        if waiting:
-            log.info("waiting for %s: no object in s3://%s yet", ", ".join(waiting), self.settings.landing_bucket)
-            return None
-        fingerprint = input_fingerprint(inputs)
-        if fingerprint in (self.last_attempted, self.last_succeeded_fingerprint()):
-            log.debug("input set %s unchanged: no run", fingerprint[:6])
-            return None
-        request = RunRequest(
-            inputs=inputs,
-            reference_date=self.settings.reference_date or datetime.now(UTC).date(),
-            started_at=datetime.now(UTC),
+        outcome = self.scheduler.maybe_run(
+            lambda request: self.runner(self.store, self.settings.landing_bucket, self.settings.lake, request)
         )
-        log.info("pandas run %s starts on %d objects", request.run_id, len(inputs))
-        self.last_attempted = fingerprint
-        outcome = self.runner(self.store, self.settings.landing_bucket, self.settings.lake, request)
-        self.outcomes.append(outcome)
-        manifest = outcome.manifest
-        log.info(
-            "pandas run %s %s in %.1f s%s",
-            manifest.run_id,
-            manifest.status,
-            manifest.seconds.total if manifest.seconds else float("nan"),
-            f": {manifest.error}" if manifest.error else "",
-        )
+        if outcome is not None:
+            self.outcomes.append(outcome)
         return outcome
-
-    def last_succeeded_fingerprint(self) -> str | None:
-        """The input fingerprint of the run this engine's pointer names (None before the first success)."""
-        found = read_pointer(self.store, engine_pointer(self.settings.gold_bucket, ENGINE))
-        if found is None:
-            return None
-        pointer, _ = found
-        try:
-            return read_manifest(self.store, Location(self.settings.gold_bucket, pointer.manifest)).input_fingerprint
-        except NotFound:
-            return None

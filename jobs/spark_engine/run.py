@@ -13,50 +13,23 @@ from __future__ import annotations
 
 import logging
 import platform
-import time
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from importlib.metadata import version
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
-from jobs.metrics import peak_rss_bytes, reset_peak_rss
+from jobs.runs import LayerTimer, RunOutcome, RunRequest, RunResults, error_text, record_run
 from jobs.spark_engine.bronze import read_bronze, union_all
 from jobs.spark_engine.gold import build_gold
 from jobs.spark_engine.silver import SparkSilverResult, build_silver
 from twinlake.datasets import DATASETS, DatasetName
-from twinlake.inputs import input_fingerprint
-from twinlake.layout import Buckets, Engine, Location, RunLayout, make_run_id
-from twinlake.manifest import DatasetCounts, InputObject, LayerSeconds, RunManifest, write_manifest
-from twinlake.pointer import PublishResult, publish_run
+from twinlake.layout import Buckets, Engine, Location, RunLayout
+from twinlake.manifest import DatasetCounts, InputObject
 from twinlake.store import ObjectStore
 
 log = logging.getLogger(__name__)
 ENGINE = Engine.SPARK
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """What a run reads (the input set, pinned by ETags) and the reference date its rules use."""
-
-    inputs: tuple[InputObject, ...]
-    reference_date: date
-    started_at: datetime
-
-    @property
-    def fingerprint(self) -> str:
-        return input_fingerprint(self.inputs)
-
-    @property
-    def run_id(self) -> str:
-        return make_run_id(self.started_at, self.fingerprint)
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    manifest: RunManifest
-    published: PublishResult | None
 
 
 def engine_versions(spark: SparkSession) -> dict[str, str]:
@@ -68,21 +41,6 @@ def uri(location: Location) -> str:
     return location.uri("s3a")
 
 
-class _Timer:
-    def __init__(self) -> None:
-        self.start = self.mark = time.perf_counter()
-        self.laps: dict[str, float] = {}
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps[name] = round(now - self.mark, 3)
-        self.mark = now
-
-    def seconds(self) -> LayerSeconds:
-        laps = {k: self.laps.get(k, 0.0) for k in ("bronze", "silver", "gold")}
-        return LayerSeconds(**laps, total=round(time.perf_counter() - self.start, 3))
-
-
 def execute_run(
     spark: SparkSession, store: ObjectStore, landing_bucket: str, buckets: Buckets, request: RunRequest
 ) -> RunOutcome:
@@ -91,40 +49,18 @@ def execute_run(
     `peak_memory_bytes` is the driver process's (the Python side); the JVM's memory is not included.
     """
     layout = RunLayout(buckets, ENGINE, request.run_id)
-    timer = _Timer()
-    reset_peak_rss()
-    counts: dict[DatasetName, DatasetCounts] = {}
-    gold_counts: dict[str, int] = {}
-    error: str | None = None
+    timer, results, error = LayerTimer(), RunResults(), None
     try:
         bronze = _bronze(spark, store, landing_bucket, layout, request.inputs)
         timer.lap("bronze")
-        cleans, counts = _silver(spark, layout, bronze, request.reference_date)
+        cleans, results.counts = _silver(spark, layout, bronze, request.reference_date)
         timer.lap("silver")
-        gold_counts = _gold(spark, layout, cleans, counts)
+        results.gold_row_counts = _gold(spark, layout, cleans, results.counts)
         timer.lap("gold")
     except Exception as exc:  # the run must end recorded, whatever went wrong
         log.exception("spark run %s failed", request.run_id)
-        error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}"
-    manifest = RunManifest(
-        run_id=request.run_id,
-        engine=ENGINE,
-        versions=engine_versions(spark),
-        status="failed" if error else "succeeded",
-        error=error,
-        inputs=list(request.inputs),
-        input_fingerprint=request.fingerprint,
-        reference_date=request.reference_date,
-        started_at=request.started_at,
-        finished_at=datetime.now(UTC),
-        datasets=counts,
-        gold_row_counts=gold_counts,
-        seconds=timer.seconds(),
-        peak_memory_bytes=peak_rss_bytes(),
-    )
-    write_manifest(store, layout, manifest)
-    published = publish_run(store, buckets.gold, manifest) if manifest.succeeded else None
-    return RunOutcome(manifest, published)
+        error = error_text(exc)
+    return record_run(store, layout, request, engine_versions(spark), results, timer, error)
 
 
 def _bronze(

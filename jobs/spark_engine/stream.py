@@ -9,8 +9,10 @@ offsets, and a batch's offsets count as done only once `foreachBatch` returned. 
 2. lists landing (`twinlake.inputs.list_landing`); if a dataset has no object yet, or the input set's
    fingerprint equals the last successful Spark run's (the engine pointer's manifest), nothing runs, so
    duplicate or replayed events do nothing;
-3. otherwise runs `execute_run`. A failed run raises, which fails the query: the process exits non-zero and,
-   restarted, replays the batch (its offsets were not committed).
+3. otherwise runs `execute_run`. A run that fails on its data (a bad file) is recorded in a `failed` manifest
+   and the query goes on, as the Pandas worker does; an error that escapes the run (the store unreachable, the
+   manifest not written) fails the batch and so the query: the process exits non-zero and, restarted, replays
+   the batch (its offsets were not committed).
 
 An empty trigger (no new events) does not reconcile: `--once` reconciles landing once without the topic.
 """
@@ -19,42 +21,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
-from jobs.spark_engine.run import ENGINE, RunOutcome, RunRequest, execute_run
+from jobs.runs import RunOutcome, RunScheduler
+from jobs.spark_engine.run import ENGINE, execute_run
 from twinlake.dead_letter import Producer, handle_raw_message
-from twinlake.inputs import input_fingerprint, list_landing, missing_datasets
-from twinlake.layout import Location, engine_pointer
-from twinlake.manifest import read_manifest
-from twinlake.pointer import read_pointer
 from twinlake.settings import Settings
-from twinlake.store import NotFound, ObjectStore
+from twinlake.store import ObjectStore
 
 log = logging.getLogger(__name__)
 DEFAULT_TRIGGER = "5 seconds"
 
 
-class RunFailed(RuntimeError):
-    """A run triggered by a micro-batch failed: the streaming query must fail with it."""
-
-
 def checkpoint_location(settings: Settings) -> str:
     return f"s3a://{settings.gold_bucket}/_checkpoints/spark-engine/"
-
-
-def last_succeeded_fingerprint(store: ObjectStore, gold_bucket: str) -> str | None:
-    """The input fingerprint of the run the Spark engine's pointer names (None before the first success)."""
-    found = read_pointer(store, engine_pointer(gold_bucket, ENGINE))
-    if found is None:
-        return None
-    pointer, _ = found
-    try:
-        return read_manifest(store, Location(gold_bucket, pointer.manifest)).input_fingerprint
-    except NotFound:
-        return None
 
 
 class SparkEngine:
@@ -65,29 +47,20 @@ class SparkEngine:
         self.settings = settings
         self.store = store
         self.producer = producer
+        self.scheduler = RunScheduler(
+            store, settings.landing_bucket, settings.gold_bucket, ENGINE, reference_date=settings.reference_date
+        )
         self.outcomes: list[RunOutcome] = []
 
     def maybe_run(self) -> RunOutcome | None:
-        """Run if every dataset has an object and the input set differs from the last successful run's."""
-        inputs = list_landing(self.store, self.settings.landing_bucket)
-        waiting = missing_datasets(inputs)
-        if waiting:
-            log.info("waiting for %s: no object in s3://%s yet", ", ".join(waiting), self.settings.landing_bucket)
-            return None
-        fingerprint = input_fingerprint(inputs)
-        if fingerprint == last_succeeded_fingerprint(self.store, self.settings.gold_bucket):
-            log.info("input set %s unchanged: no run", fingerprint[:6])
-            return None
-        request = RunRequest(
-            inputs=inputs,
-            reference_date=self.settings.reference_date or datetime.now(UTC).date(),
-            started_at=datetime.now(UTC),
+        """Run if every dataset has an object and the input set differs from the last run's."""
+        outcome = self.scheduler.maybe_run(
+            lambda request: execute_run(
+                self.spark, self.store, self.settings.landing_bucket, self.settings.lake, request
+            )
         )
-        log.info("spark run %s starts on %d objects", request.run_id, len(inputs))
-        outcome = execute_run(self.spark, self.store, self.settings.landing_bucket, self.settings.lake, request)
-        self.outcomes.append(outcome)
-        manifest = outcome.manifest
-        log.info("spark run %s %s%s", manifest.run_id, manifest.status, f": {manifest.error}" if manifest.error else "")
+        if outcome is not None:
+            self.outcomes.append(outcome)
         return outcome
 
     def handle_batch(self, batch: DataFrame, batch_id: int) -> None:
@@ -99,11 +72,8 @@ class SparkEngine:
             value = bytes(row["value"]) if row["value"] is not None else None
             relevant += len(handle_raw_message(value, source, self.producer, self.settings))
         log.info("batch %d: %d messages, %d relevant events", batch_id, len(rows), relevant)
-        if not relevant:
-            return
-        outcome = self.maybe_run()
-        if outcome is not None and not outcome.manifest.succeeded:
-            raise RunFailed(f"spark run {outcome.manifest.run_id} failed: {outcome.manifest.error}")
+        if relevant:
+            self.maybe_run()
 
 
 def start_query(
