@@ -16,7 +16,7 @@ help: ## list the targets
 $(PY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q -e '.[dev,spark]'
 	@touch $(PY)
 
 venv: $(PY) ## create .venv with the project and its pinned dev dependencies
