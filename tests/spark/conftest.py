@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 # No importorskip: without pyspark (the `spark` extra, installed by `make venv`) these tests must fail, not vanish.
 import pyspark  # noqa: F401
+import pytest
 
 
 @pytest.fixture(scope="session")
