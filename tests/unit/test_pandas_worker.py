@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from jobs.pandas_engine.run import execute_run
 from jobs.pandas_engine.worker import PandasWorker
+from jobs.runs import RunOutcome
 from tests.landing import LANDING
 from twinlake.settings import Settings
 from twinlake.store import LocalStore
@@ -176,3 +178,28 @@ def test_a_failed_input_set_is_not_retried_until_it_changes(settings: Settings, 
     clock.now += 61
     fixed = worker.step()
     assert fixed is not None and fixed.manifest.succeeded
+
+
+def test_events_arriving_during_a_run_are_handled_after_it(settings: Settings, store: LocalStore) -> None:
+    clock, consumer = Clock(), FakeConsumer()
+    worker = make_worker(settings, store, consumer, clock)
+
+    def run_while_a_file_lands(*args: Any) -> RunOutcome:
+        outcome = execute_run(*args)
+        if len(worker.outcomes) == 0:  # during the first run, a new file lands and its event is queued
+            store.put(
+                LANDING,
+                "clients/during.csv",
+                b"client_id,name,email,signup_date,country\n9,Z,z@z.io,2020-01-01,Italy\n",
+            )
+            consumer.queue.append([event("clients/during.csv", 42)])
+        return outcome
+
+    worker.runner = run_while_a_file_lands
+    first = worker.step()  # start-up reconcile: the first run
+    assert first is not None and consumer.commits == 1
+    worker.step()  # the event queued during the run is polled now: it opens a window
+    clock.now += 2.5
+    second = worker.step()
+    assert second is not None and second.manifest.succeeded
+    assert "clients/during.csv" in [i.key for i in second.manifest.inputs]
