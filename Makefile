@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 ROWS   ?= 1000000
 DATA   ?= data/generated
 
-.PHONY: help venv stack-up stack-down stack-status generate upload demo test test-unit lint
+.PHONY: help venv stack-up stack-down stack-status generate upload demo test test-unit lint up down drop
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -50,3 +50,12 @@ test-unit: $(PY) ## fast tests, no services needed
 test: $(PY) stack-up ## every test: lint, unit and integration (starts the stack)
 	$(MAKE) lint
 	$(VENV)/bin/pytest -q
+
+up: ## kind cluster "twinlake": build and load the images, install spark-operator 2.5.2 and the chart (needs docker, kind, kubectl, helm)
+	scripts/cluster.sh up
+
+down: ## delete the kind cluster "twinlake" and everything in it
+	scripts/cluster.sh down
+
+drop: $(PY) ## generate ROWS rows per file into DATA and upload them to the cluster's store (127.0.0.1:9000)
+	ROWS=$(ROWS) DATA=$(DATA) PY=$(PY) scripts/cluster.sh drop
