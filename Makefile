@@ -49,7 +49,7 @@ test-unit: $(PY) ## fast tests, no services needed
 
 test: $(PY) stack-up ## every test: lint, unit and integration (starts the stack)
 	$(MAKE) lint
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q --durations=15
 
 up: ## kind cluster "twinlake": build and load the images, install spark-operator 2.5.2 and the chart (needs docker, kind, kubectl, helm)
 	scripts/cluster.sh up
