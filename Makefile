@@ -44,8 +44,8 @@ lint: $(PY) ## ruff and mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test-unit: $(PY) ## fast tests, no services needed
-	$(VENV)/bin/pytest -m "not integration" -q
+test-unit: $(PY) ## fast tests: no services, no Spark, no helm
+	$(VENV)/bin/pytest -m "not integration and not spark and not chart" -q
 
 test: $(PY) stack-up ## every test: lint, unit and integration (starts the stack)
 	$(MAKE) lint
