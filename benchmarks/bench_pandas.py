@@ -35,7 +35,8 @@ if str(ROOT) not in sys.path:  # run as a script: make `twinlake`, `jobs` and `b
 
 from benchmarks.duckdb_reference import ReferenceResult, Source, run_reference  # noqa: E402
 from jobs.metrics import peak_rss_bytes, reset_peak_rss  # noqa: E402
-from jobs.pandas_engine.run import RunRequest, execute_run  # noqa: E402
+from jobs.pandas_engine.run import execute_run  # noqa: E402
+from jobs.runs import RunRequest  # noqa: E402
 from twinlake.datasets import DatasetName  # noqa: E402
 from twinlake.inputs import list_landing  # noqa: E402
 from twinlake.layout import Buckets  # noqa: E402

@@ -1,8 +1,8 @@
 """Compiles the shared rule checks (`twinlake.rules`) and column kinds into Spark column expressions.
 
 The Spark twin of `jobs/pandas_engine/compiler.py`, held to the same semantics:
-- Trim removes exactly `TRIM_CHARACTERS` at both ends (a regex class built from that constant, anchored with
-  `\\A` / `\\z` so no line terminator is special); an absent value is blank.
+- Trim removes exactly `TRIM_CHARACTERS` at both ends (`btrim` with that constant as its character set, no
+  regex); an absent value is blank.
 - ASCII-only case folding: `translate` A-Z -> a-z, never the locale- and Unicode-aware `lower`.
 - Full-match regex semantics equal to RE2's: `rlike` finds, so the shared patterns are anchored; their final
   `$` becomes `\\z`, because Java's `$` also matches before a final line terminator (RE2's does not).
@@ -49,8 +49,6 @@ from twinlake.rules import (
 # Wide enough for every DECIMAL_2_PATTERN value (13 integer digits, 2 places), as in the Pandas engine.
 PARSE_DECIMAL = "decimal(16,2)"
 DATE_FORMAT = "yyyy-MM-dd"
-_TRIM_CLASS = "[" + "".join(f"\\u{ord(c):04x}" for c in TRIM_CHARACTERS) + "]"
-_TRIM_PATTERN = f"\\A{_TRIM_CLASS}+|{_TRIM_CLASS}+\\z"
 
 
 def java_full_match(pattern: str) -> str:
@@ -61,8 +59,12 @@ def java_full_match(pattern: str) -> str:
 
 
 def trim(value: Column) -> Column:
-    """Trim TRIM_CHARACTERS at both ends; an absent value becomes the empty string (blank)."""
-    return F.regexp_replace(F.coalesce(value, F.lit("")), _TRIM_PATTERN, "")
+    """Trim TRIM_CHARACTERS at both ends; an absent value becomes the empty string (blank).
+
+    `btrim(v, chars)` strips any run of the given characters at both ends, exactly what the anchored regex
+    `\\A[chars]+|[chars]+\\z` replaced by "" does, at a fraction of a regex's cost per value.
+    """
+    return F.btrim(F.coalesce(value, F.lit("")), F.lit(TRIM_CHARACTERS))
 
 
 def ascii_lower(value: Column) -> Column:

@@ -88,27 +88,40 @@ def _sales(frame: DataFrame, keys: list[str]) -> DataFrame:
     )
 
 
-def build_gold(
-    spark: SparkSession,
-    clients: DataFrame,
-    purchases: DataFrame,
-    promotions: DataFrame,
-    quality: Mapping[str, Mapping[str, Any]],
+FACT_TABLES: tuple[str, ...] = (DIM_CLIENT.name, DIM_PRODUCT.name, FACT_PURCHASE.name, FACT_PROMOTION.name)
+
+
+def build_facts(
+    spark: SparkSession, clients: DataFrame, purchases: DataFrame, promotions: DataFrame
 ) -> dict[str, DataFrame]:
-    """Every Gold table of `twinlake.gold.GOLD_TABLES`, by name (lazy DataFrames, in GOLD_TABLES order)."""
+    """The Gold tables built from Silver rows (`FACT_TABLES`): the dimensions and the two fact tables."""
     tables: dict[str, DataFrame] = {}
     tables[DIM_CLIENT.name] = finish(DIM_CLIENT, clients)
     products = spark.createDataFrame(
         [(i + 1, name) for i, name in enumerate(PRODUCTS)], "product_id int, product string"
     )
     tables[DIM_PRODUCT.name] = finish(DIM_PRODUCT, products)
-
     country = clients.select("client_id", "country")
     product_id = F.array_position(F.array(*[F.lit(p) for p in PRODUCTS]), F.col("product")).cast("int")
     fact = purchases.join(country, "client_id").withColumn("product_id", product_id)
     tables[FACT_PURCHASE.name] = finish(FACT_PURCHASE, fact)
-    work = fact.withColumn("cents", cents(F.col("amount")))
+    tables[FACT_PROMOTION.name] = finish(FACT_PROMOTION, promotions.join(country, "client_id"))
+    return tables
 
+
+def build_aggregates(
+    spark: SparkSession,
+    fact_purchase: DataFrame,
+    fact_promotion: DataFrame,
+    quality: Mapping[str, Mapping[str, Any]],
+) -> dict[str, DataFrame]:
+    """Every other Gold table, from the two fact tables (which hold every clean purchase and promotion, each
+    with its client's country and its product_id: Silver guarantees the client exists) and the Silver counts.
+
+    A run passes the facts as read back from their Parquet, so no aggregate recomputes the Silver joins.
+    """
+    tables: dict[str, DataFrame] = {}
+    work = fact_purchase.withColumn("cents", cents(F.col("amount")))
     overall = work.agg(
         F.coalesce(F.sum("cents"), F.lit(0)).alias("__s"),
         F.count(F.lit(1)).alias("total_orders"),
@@ -131,11 +144,9 @@ def build_gold(
     tables[SALES_BY_WEEK.name] = finish(SALES_BY_WEEK, _sales(weeks, ["iso_year", "iso_week"]))
     months = work.withColumn("month", F.format_string("%04d-%02d", F.year(day), F.month(day)))
     tables[SALES_BY_MONTH.name] = finish(SALES_BY_MONTH, _sales(months, ["month"]))
-    tables[DIM_DATE.name] = _dim_date(purchases)
+    tables[DIM_DATE.name] = _dim_date(fact_purchase)
 
-    promo = promotions.join(country, "client_id")
-    tables[FACT_PROMOTION.name] = finish(FACT_PROMOTION, promo)
-    promo_work = promo.withColumn("cents", cents(F.col("promo_value")))
+    promo_work = fact_promotion.withColumn("cents", cents(F.col("promo_value")))
     promo_overall = promo_work.agg(
         F.coalesce(F.sum("cents"), F.lit(0)).alias("__s"),
         F.count(F.lit(1)).alias("total_promotions"),
@@ -160,6 +171,19 @@ def build_gold(
         rows, "dataset string, rule string, rows_failed long, rows_in long, rows_clean long, rows_rejected long"
     )
     tables[DATA_QUALITY.name] = finish(DATA_QUALITY, quality_frame)
+    return tables
+
+
+def build_gold(
+    spark: SparkSession,
+    clients: DataFrame,
+    purchases: DataFrame,
+    promotions: DataFrame,
+    quality: Mapping[str, Mapping[str, Any]],
+) -> dict[str, DataFrame]:
+    """Every Gold table of `twinlake.gold.GOLD_TABLES`, by name (lazy DataFrames, in GOLD_TABLES order)."""
+    facts = build_facts(spark, clients, purchases, promotions)
+    tables = {**facts, **build_aggregates(spark, facts[FACT_PURCHASE.name], facts[FACT_PROMOTION.name], quality)}
     return {t.name: tables[t.name] for t in GOLD_TABLES}
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import platform
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from importlib.metadata import version
 from typing import Any
@@ -21,23 +22,29 @@ from pyspark.sql import DataFrame, SparkSession
 
 from jobs.runs import LayerTimer, RunOutcome, RunRequest, RunResults, error_text, record_run
 from jobs.spark_engine.bronze import read_bronze, union_all
-from jobs.spark_engine.gold import build_gold
+from jobs.spark_engine.gold import build_aggregates, build_facts
 from jobs.spark_engine.silver import SparkSilverResult, build_silver
 from twinlake.datasets import DATASETS, DatasetName
+from twinlake.gold import FACT_PROMOTION, FACT_PURCHASE, GOLD_TABLES
 from twinlake.layout import Buckets, Engine, Location, RunLayout
 from twinlake.manifest import DatasetCounts, InputObject
-from twinlake.store import ObjectStore
+from twinlake.store import LocalStore, ObjectStore
 
 log = logging.getLogger(__name__)
 ENGINE = Engine.SPARK
+GOLD_WRITERS = 4  # concurrent Gold aggregate writes
 
 
 def engine_versions(spark: SparkSession) -> dict[str, str]:
     return {"spark": spark.version, "python": platform.python_version(), "twinlake": version("twinlake")}
 
 
-def uri(location: Location) -> str:
-    """The s3a:// URI Spark reads and writes a table folder at."""
+def uri(location: Location, store: ObjectStore | None = None) -> str:
+    """The URI Spark reads and writes a table folder (or object) at: s3a:// for an S3 store, file:// for a
+    `LocalStore` (its folder `<root>/<bucket>/<key>`, so benchmarks and tests run Spark without an S3 server)."""
+    if isinstance(store, LocalStore):
+        path = (store.root / location.bucket / location.key).resolve().as_uri()
+        return path + "/" if location.key.endswith("/") else path
     return location.uri("s3a")
 
 
@@ -53,9 +60,9 @@ def execute_run(
     try:
         bronze = _bronze(spark, store, landing_bucket, layout, request.inputs)
         timer.lap("bronze")
-        cleans, results.counts = _silver(spark, layout, bronze, request.reference_date)
+        cleans, results.counts = _silver(spark, store, layout, bronze, request.reference_date)
         timer.lap("silver")
-        results.gold_row_counts = _gold(spark, layout, cleans, results.counts)
+        results.gold_row_counts = _gold(spark, store, layout, cleans, results.counts)
         timer.lap("gold")
     except Exception as exc:  # the run must end recorded, whatever went wrong
         log.exception("spark run %s failed", request.run_id)
@@ -76,20 +83,24 @@ def _bronze(
         obj = store.get(landing_bucket, source.key)
         if obj.etag != source.etag:
             raise RuntimeError(f"{source.key} changed during the run (etag {source.etag} -> {obj.etag})")
-        location = uri(Location(landing_bucket, source.key))
+        location = uri(Location(landing_bucket, source.key), store)
         frames[source.dataset].append(read_bronze(spark, DATASETS[source.dataset], source, obj.body, location))
     bronze: dict[DatasetName, DataFrame] = {}
     for name, parts in frames.items():
         if not parts:
             raise ValueError(f"no input object for dataset {name}")
-        target = uri(layout.bronze(name))
+        target = uri(layout.bronze(name), store)
         union_all(parts).write.mode("errorifexists").parquet(target)
         bronze[name] = spark.read.parquet(target)
     return bronze
 
 
 def _silver(
-    spark: SparkSession, layout: RunLayout, bronze: dict[DatasetName, DataFrame], reference_date: date
+    spark: SparkSession,
+    store: ObjectStore,
+    layout: RunLayout,
+    bronze: dict[DatasetName, DataFrame],
+    reference_date: date,
 ) -> tuple[dict[DatasetName, DataFrame], dict[DatasetName, DatasetCounts]]:
     """Clients first: purchases and promotions check their client_id against the clean clients."""
     clean_ids: dict[tuple[DatasetName, str], DataFrame] = {}
@@ -99,11 +110,11 @@ def _silver(
         dataset = DATASETS[name]
         result: SparkSilverResult = build_silver(dataset, bronze[name], reference_date, clean_ids)
         try:
-            result.clean.write.mode("errorifexists").parquet(uri(layout.silver(name)))
-            result.rejected.write.mode("errorifexists").parquet(uri(layout.silver_rejected(name)))
+            result.clean.write.mode("errorifexists").parquet(uri(layout.silver(name), store))
+            result.rejected.write.mode("errorifexists").parquet(uri(layout.silver_rejected(name), store))
         finally:
             result.release()
-        cleans[name] = spark.read.parquet(uri(layout.silver(name)))
+        cleans[name] = spark.read.parquet(uri(layout.silver(name), store))
         clean_ids[(name, dataset.id_column)] = cleans[name]
         counts[name] = result.counts
         log.info(
@@ -118,17 +129,30 @@ def _silver(
 
 def _gold(
     spark: SparkSession,
+    store: ObjectStore,
     layout: RunLayout,
     cleans: dict[DatasetName, DataFrame],
     counts: dict[DatasetName, DatasetCounts],
 ) -> dict[str, int]:
+    """The facts first, then every aggregate from the facts read back (no aggregate re-runs the Silver joins)."""
     quality: dict[str, Any] = {str(name): c.model_dump() for name, c in counts.items()}
-    tables = build_gold(
-        spark, cleans[DatasetName.CLIENTS], cleans[DatasetName.PURCHASES], cleans[DatasetName.PROMOTIONS], quality
-    )
     rows: dict[str, int] = {}
-    for name, frame in tables.items():
-        target = uri(layout.gold(name))
+
+    def write(name: str, frame: DataFrame) -> DataFrame:
+        target = uri(layout.gold(name), store)
         frame.write.mode("errorifexists").parquet(target)
-        rows[name] = spark.read.parquet(target).count()
-    return rows
+        written = spark.read.parquet(target)
+        rows[name] = written.count()
+        return written
+
+    facts = build_facts(
+        spark, cleans[DatasetName.CLIENTS], cleans[DatasetName.PURCHASES], cleans[DatasetName.PROMOTIONS]
+    )
+    written = {name: write(name, frame) for name, frame in facts.items()}
+    aggregates = build_aggregates(spark, written[FACT_PURCHASE.name], written[FACT_PROMOTION.name], quality)
+    # Each aggregate is a small job whose time is mostly per-job latency (planning, code generation, task
+    # scheduling), so they are submitted side by side; Spark runs concurrent jobs of one session safely.
+    with ThreadPoolExecutor(max_workers=GOLD_WRITERS, thread_name_prefix="gold") as pool:
+        for future in [pool.submit(write, name, frame) for name, frame in aggregates.items()]:
+            future.result()
+    return {t.name: rows[t.name] for t in GOLD_TABLES}

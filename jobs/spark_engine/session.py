@@ -69,6 +69,10 @@ def session_config(settings: Settings | None, master: str | None = None, *, with
         "spark.sql.streaming.stopGracefullyOnShutdown": "true",
         # Parse every CSV column even when a query reads few: a malformed row must fail every read (FAILFAST).
         "spark.sql.csv.parser.columnPruning.enabled": "false",
+        # Task outputs move straight to the table folder at task commit (one rename instead of two, which on
+        # s3a is one copy instead of two). A failed run can leave partial files: harmless, since only the
+        # manifest, written last, makes a run's tables visible.
+        "spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version": "2",
     }
     if with_jars:
         config["spark.jars"] = ",".join(str(j) for j in fetch_jars())

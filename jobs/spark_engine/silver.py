@@ -43,7 +43,7 @@ def _flag(index: int) -> str:
 class SparkSilverResult:
     """One dataset's Silver: typed clean rows, raw rejected rows with reasons (lazy frames), and the counts.
 
-    `annotated` is persisted; call `release()` once clean and rejected are written.
+    `annotated` is materialised (a local checkpoint); call `release()` once clean and rejected are written.
     """
 
     clean: DataFrame
@@ -52,7 +52,11 @@ class SparkSilverResult:
     annotated: DataFrame
 
     def release(self) -> None:
+        """Free the materialised rows now instead of whenever the JVM collects them (the frame is unusable after)."""
         self.annotated.unpersist()
+        plan = self.annotated._jdf.queryExecution().logical()
+        if plan.getClass().getSimpleName() == "LogicalRDD":
+            plan.rdd().unpersist(False)
 
 
 def annotate(
@@ -80,6 +84,10 @@ def annotate(
 
     typed = normalise(dataset, trimmed)
     frame = frame.withColumns({_typed(c): F.when(F.col(_ELIGIBLE), value) for c, value in typed.items()})
+    # Only what the outputs and the duplicate windows need goes through the window's shuffle and sort: the
+    # trimmed texts and the reference-join columns stay behind.
+    keep = [*bronze.columns, *row_flags, _ELIGIBLE, *[_typed(c) for c in dataset.column_names]]
+    frame = frame.select(*keep)
     frame = frame.withColumns(_duplicate_flags(dataset, rules))
 
     reasons = F.array(*[F.when(F.col(_flag(i)), F.lit(str(r.code))) for i, r in enumerate(rules)])
@@ -131,7 +139,12 @@ def build_silver(
     clean_ids: Mapping[tuple[DatasetName, str], DataFrame],
 ) -> SparkSilverResult:
     """Validate and normalise one dataset's Bronze rows (raw text plus lineage columns)."""
-    annotated = annotate(dataset, bronze, reference_date, clean_ids).persist(StorageLevel.MEMORY_AND_DISK)
+    # Materialised once (rows in the block manager, the lineage cut): the counts, the clean and the rejected
+    # writes (and their sorts' range sampling) then read these rows instead of re-running the rules and the
+    # duplicate windows. Far cheaper than `persist`, whose columnar cache is slow to build for wide string rows.
+    annotated = annotate(dataset, bronze, reference_date, clean_ids).localCheckpoint(
+        eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK
+    )
     counts = count_rows(dataset, annotated)
     schema = silver_schema(dataset)
     order = (F.col(SOURCE_KEY), F.col(ROW_NUMBER))

@@ -39,6 +39,12 @@ def test_trim_removes_exactly_the_shared_characters(spark: Any) -> None:
     assert [r["t"] for r in got] == [raw.strip(TRIM_CHARACTERS), ""]
 
 
+def test_trim_agrees_with_python_strip_on_edge_cases(spark: Any) -> None:
+    values = ["", " ", TRIM_CHARACTERS, "\r\na\x0b", "é\t", "\t€", "\u00a0x\u0085", "a \t b", "\x0c\x0c\U0001f600 \x0b"]
+    frame = spark.createDataFrame([(v,) for v in values], "v string").select("v", trim(F.col("v")).alias("t"))
+    assert {r["v"]: r["t"] for r in frame.collect()} == {v: v.strip(TRIM_CHARACTERS) for v in values}
+
+
 def test_iso_calendar_matches_python(spark: Any) -> None:
     days = [date(2020, 12, 25) + timedelta(days=i) for i in range(0, 1600, 3)]
     frame = spark.createDataFrame([(d,) for d in days], "d date").select(
