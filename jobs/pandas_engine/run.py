@@ -20,7 +20,7 @@ from jobs.pandas_engine.arrow_schema import bronze_schema, rejected_schema, silv
 from jobs.pandas_engine.bronze import read_bronze
 from jobs.pandas_engine.gold import build_gold
 from jobs.pandas_engine.silver import SilverResult, build_silver
-from jobs.pandas_engine.tables import write_table
+from jobs.pandas_engine.tables import TableWriter
 from jobs.runs import LayerTimer, RunOutcome, RunRequest, RunResults, error_text, record_run
 from twinlake.datasets import DATASETS, DatasetName
 from twinlake.layout import Buckets, Engine, RunLayout
@@ -46,13 +46,15 @@ def execute_run(store: ObjectStore, landing_bucket: str, buckets: Buckets, reque
     layout = RunLayout(buckets, ENGINE, request.run_id)
     timer, results, error = LayerTimer(), RunResults(), None
     try:
-        bronze = _bronze(store, landing_bucket, layout, request.inputs)
-        timer.lap("bronze")
-        silver = _silver(store, layout, bronze, request.reference_date)
-        results.counts = {name: result.counts for name, result in silver.items()}
-        timer.lap("silver")
-        results.gold_row_counts = _gold(store, layout, silver)
-        timer.lap("gold")
+        with TableWriter(store) as writer:
+            bronze = _bronze(store, landing_bucket, layout, request.inputs, writer)
+            timer.lap("bronze")
+            silver = _silver(writer, layout, bronze, request.reference_date)
+            results.counts = {name: result.counts for name, result in silver.items()}
+            timer.lap("silver")
+            results.gold_row_counts = _gold(writer, layout, silver)
+            writer.wait()  # every table is in the store before the manifest says so
+            timer.lap("gold")
     except Exception as exc:  # the run must end recorded, whatever went wrong
         log.exception("pandas run %s failed", request.run_id)
         error = error_text(exc)
@@ -60,7 +62,7 @@ def execute_run(store: ObjectStore, landing_bucket: str, buckets: Buckets, reque
 
 
 def _bronze(
-    store: ObjectStore, landing_bucket: str, layout: RunLayout, inputs: tuple[InputObject, ...]
+    store: ObjectStore, landing_bucket: str, layout: RunLayout, inputs: tuple[InputObject, ...], writer: TableWriter
 ) -> dict[DatasetName, pd.DataFrame]:
     """Read every input object (pinned by ETag) and write each dataset's Bronze table."""
     frames: dict[DatasetName, list[pd.DataFrame]] = {name: [] for name in DatasetName}
@@ -75,12 +77,12 @@ def _bronze(
             raise ValueError(f"no input object for dataset {name}")
         bronze[name] = pd.concat(parts, ignore_index=True)
         table = pa.Table.from_pandas(bronze[name], preserve_index=False).cast(bronze_schema(DATASETS[name]))
-        write_table(store, layout.bronze(name), table)
+        writer.write(layout.bronze(name), table)
     return bronze
 
 
 def _silver(
-    store: ObjectStore, layout: RunLayout, bronze: dict[DatasetName, pd.DataFrame], reference_date: date
+    writer: TableWriter, layout: RunLayout, bronze: dict[DatasetName, pd.DataFrame], reference_date: date
 ) -> dict[DatasetName, SilverResult]:
     """Clients first: purchases and promotions check their client_id against the clean clients."""
     clean_ids: dict[tuple[DatasetName, str], npt.NDArray[np.int64]] = {}
@@ -92,8 +94,8 @@ def _silver(
         clean_ids[(name, dataset.id_column)] = result.clean[dataset.id_column].to_numpy(dtype=np.int64)
         clean = pa.Table.from_pandas(result.clean, preserve_index=False).cast(silver_schema(dataset))
         rejected = pa.Table.from_pandas(result.rejected, preserve_index=False).cast(rejected_schema(dataset))
-        write_table(store, layout.silver(name), clean)
-        write_table(store, layout.silver_rejected(name), rejected)
+        writer.write(layout.silver(name), clean)
+        writer.write(layout.silver_rejected(name), rejected)
         log.info(
             "silver %s: %d in, %d clean, %d rejected",
             name,
@@ -104,7 +106,7 @@ def _silver(
     return silver
 
 
-def _gold(store: ObjectStore, layout: RunLayout, silver: dict[DatasetName, SilverResult]) -> dict[str, int]:
+def _gold(writer: TableWriter, layout: RunLayout, silver: dict[DatasetName, SilverResult]) -> dict[str, int]:
     quality = {str(name): result.counts.model_dump() for name, result in silver.items()}
     tables = build_gold(
         silver[DatasetName.CLIENTS].clean,
@@ -113,5 +115,5 @@ def _gold(store: ObjectStore, layout: RunLayout, silver: dict[DatasetName, Silve
         quality,
     )
     for name, table in tables.items():
-        write_table(store, layout.gold(name), table)
+        writer.write(layout.gold(name), table)
     return {name: table.num_rows for name, table in tables.items()}

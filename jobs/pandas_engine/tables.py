@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -30,3 +31,31 @@ def read_table(store: ObjectStore, location: Location) -> pa.Table:
         raise FileNotFoundError(f"no Parquet files under {location.uri()}")
     tables = [pq.read_table(io.BytesIO(store.get(location.bucket, p.key).body)) for p in parts]
     return pa.concat_tables(tables)
+
+
+class TableWriter:
+    """Writes tables on background threads while the run computes the next layer.
+
+    Encoding Parquet releases the GIL, so the writes of one layer overlap the next layer's work. `wait()` returns
+    only when every write landed and re-raises the first failure, so a manifest never names a missing table.
+    """
+
+    def __init__(self, store: ObjectStore, workers: int = 2) -> None:
+        self.store = store
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="parquet-writer")
+        self._pending: list[Future[int]] = []
+
+    def write(self, location: Location, table: pa.Table) -> None:
+        self._pending.append(self._pool.submit(write_table, self.store, location, table))
+
+    def wait(self) -> int:
+        """Block until every submitted write is done; returns the bytes written."""
+        written = sum(f.result() for f in self._pending)
+        self._pending.clear()
+        return written
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
