@@ -28,6 +28,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from jobs.spark_engine.spark_schema import literal_frame
 from twinlake.datasets import ROW_NUMBER, SOURCE_ETAG, SOURCE_KEY, Dataset
 from twinlake.inputs import BadInputFile, check_bytes, check_has_rows, check_header
 from twinlake.manifest import InputObject
@@ -82,7 +83,8 @@ def read_bronze(spark: SparkSession, dataset: Dataset, source: InputObject, body
     rows = [int(b["rows"]) for b in blocks]
     check_has_rows(source.key, sum(rows))
     before = [0, *accumulate(rows)][:-1]
-    offsets = spark.createDataFrame(
+    offsets = literal_frame(
+        spark,
         [(int(b[_BLOCK]), int(b["first"]), base) for b, base in zip(blocks, before, strict=True)],
         T.StructType(
             [

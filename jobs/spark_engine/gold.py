@@ -17,8 +17,9 @@ from typing import Any
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
-from jobs.spark_engine.spark_schema import as_nullable, gold_schema
+from jobs.spark_engine.spark_schema import as_nullable, gold_schema, literal_frame
 from twinlake.datasets import PRODUCTS
 from twinlake.gold import (
     DATA_QUALITY,
@@ -79,9 +80,21 @@ def finish(definition: GoldTable, frame: DataFrame) -> DataFrame:
     return as_nullable(typed, schema).repartition(1).sortWithinPartitions(*definition.sort_key)
 
 
+def _per_client(frame: DataFrame, keys: list[str]) -> DataFrame:
+    """Sum and count of cents per (keys, client_id): the first step of every "distinct customers" aggregate.
+
+    Written out as two aggregations instead of `countDistinct`, whose plan shuffles every row twice: on a frame
+    clustered by client_id (`cluster_by_client`) this step needs no shuffle, and the next one shuffles only
+    its partial aggregates.
+    """
+    return frame.groupBy(*keys, "client_id").agg(F.sum("cents").alias("__s"), F.count(F.lit(1)).alias("__n"))
+
+
 def _sales(frame: DataFrame, keys: list[str]) -> DataFrame:
-    grouped = frame.groupBy(*keys).agg(
-        F.sum("cents").alias("__s"), F.count(F.lit(1)).alias("orders"), F.countDistinct("client_id").alias("customers")
+    grouped = (
+        _per_client(frame, keys)
+        .groupBy(*keys)
+        .agg(F.sum("__s").alias("__s"), F.sum("__n").alias("orders"), F.count(F.lit(1)).alias("customers"))
     )
     return grouped.withColumns(
         {"revenue": from_cents(F.col("__s")), "avg_order_value": from_cents(half_up_average("__s", "orders"))}
@@ -97,8 +110,10 @@ def build_facts(
     """The Gold tables built from Silver rows (`FACT_TABLES`): the dimensions and the two fact tables."""
     tables: dict[str, DataFrame] = {}
     tables[DIM_CLIENT.name] = finish(DIM_CLIENT, clients)
-    products = spark.createDataFrame(
-        [(i + 1, name) for i, name in enumerate(PRODUCTS)], "product_id int, product string"
+    products = literal_frame(
+        spark,
+        [(i + 1, name) for i, name in enumerate(PRODUCTS)],
+        T.StructType([T.StructField("product_id", T.IntegerType()), T.StructField("product", T.StringType())]),
     )
     tables[DIM_PRODUCT.name] = finish(DIM_PRODUCT, products)
     country = clients.select("client_id", "country")
@@ -109,23 +124,44 @@ def build_facts(
     return tables
 
 
+def cluster_by_client(fact_purchase: DataFrame, fact_promotion: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """The columns the aggregates read, in cents, hash-partitioned by client_id (one shuffle per fact).
+
+    Every aggregate counts distinct clients, so every one of them groups by client_id first; on frames already
+    clustered by client_id that step is local. A run caches these two frames for the aggregates it derives.
+    """
+    day = F.col("purchase_date")
+    purchases = fact_purchase.select(
+        "client_id",
+        cents(F.col("amount")).alias("cents"),
+        "country",
+        "product_id",
+        "product",
+        day.alias("date"),
+        iso_year(day).alias("iso_year"),
+        F.weekofyear(day).alias("iso_week"),
+        F.format_string("%04d-%02d", F.year(day), F.month(day)).alias("month"),
+    )
+    promotions = fact_promotion.select("client_id", cents(F.col("promo_value")).alias("cents"), "promo_name", "country")
+    return purchases.repartition("client_id"), promotions.repartition("client_id")
+
+
 def build_aggregates(
     spark: SparkSession,
-    fact_purchase: DataFrame,
-    fact_promotion: DataFrame,
+    purchases: DataFrame,
+    promotions: DataFrame,
     quality: Mapping[str, Mapping[str, Any]],
 ) -> dict[str, DataFrame]:
-    """Every other Gold table, from the two fact tables (which hold every clean purchase and promotion, each
-    with its client's country and its product_id: Silver guarantees the client exists) and the Silver counts.
-
-    A run passes the facts as read back from their Parquet, so no aggregate recomputes the Silver joins.
+    """Every other Gold table, from the fact tables as `cluster_by_client` shapes them (they hold every clean
+    purchase and promotion, each with its client's country and product_id: Silver guarantees the client exists)
+    and the Silver counts. A run passes the facts as read back from their Parquet, so no aggregate recomputes
+    the Silver joins.
     """
     tables: dict[str, DataFrame] = {}
-    work = fact_purchase.withColumn("cents", cents(F.col("amount")))
-    overall = work.agg(
-        F.coalesce(F.sum("cents"), F.lit(0)).alias("__s"),
-        F.count(F.lit(1)).alias("total_orders"),
-        F.countDistinct("client_id").alias("unique_customers"),
+    overall = _per_client(purchases, []).agg(
+        F.coalesce(F.sum("__s"), F.lit(0)).alias("__s"),
+        F.coalesce(F.sum("__n"), F.lit(0)).alias("total_orders"),
+        F.count(F.lit(1)).alias("unique_customers"),
     )
     tables[KPI_GLOBAL.name] = finish(
         KPI_GLOBAL,
@@ -136,39 +172,37 @@ def build_aggregates(
             }
         ),
     )
-    tables[KPI_BY_COUNTRY.name] = finish(KPI_BY_COUNTRY, _sales(work, ["country"]))
-    tables[KPI_BY_PRODUCT.name] = finish(KPI_BY_PRODUCT, _sales(work, ["product_id", "product"]))
-    day = F.col("purchase_date")
-    tables[SALES_BY_DAY.name] = finish(SALES_BY_DAY, _sales(work.withColumn("date", day), ["date"]))
-    weeks = work.withColumns({"iso_year": iso_year(day), "iso_week": F.weekofyear(day)})
-    tables[SALES_BY_WEEK.name] = finish(SALES_BY_WEEK, _sales(weeks, ["iso_year", "iso_week"]))
-    months = work.withColumn("month", F.format_string("%04d-%02d", F.year(day), F.month(day)))
-    tables[SALES_BY_MONTH.name] = finish(SALES_BY_MONTH, _sales(months, ["month"]))
-    tables[DIM_DATE.name] = _dim_date(fact_purchase)
+    tables[KPI_BY_COUNTRY.name] = finish(KPI_BY_COUNTRY, _sales(purchases, ["country"]))
+    tables[KPI_BY_PRODUCT.name] = finish(KPI_BY_PRODUCT, _sales(purchases, ["product_id", "product"]))
+    tables[SALES_BY_DAY.name] = finish(SALES_BY_DAY, _sales(purchases, ["date"]))
+    tables[SALES_BY_WEEK.name] = finish(SALES_BY_WEEK, _sales(purchases, ["iso_year", "iso_week"]))
+    tables[SALES_BY_MONTH.name] = finish(SALES_BY_MONTH, _sales(purchases, ["month"]))
+    tables[DIM_DATE.name] = _dim_date(purchases)
 
-    promo_work = fact_promotion.withColumn("cents", cents(F.col("promo_value")))
-    promo_overall = promo_work.agg(
-        F.coalesce(F.sum("cents"), F.lit(0)).alias("__s"),
-        F.count(F.lit(1)).alias("total_promotions"),
-        F.countDistinct("client_id").alias("clients_with_promotion"),
+    promo_overall = _per_client(promotions, []).agg(
+        F.coalesce(F.sum("__s"), F.lit(0)).alias("__s"),
+        F.coalesce(F.sum("__n"), F.lit(0)).alias("total_promotions"),
+        F.count(F.lit(1)).alias("clients_with_promotion"),
     )
     tables[PROMO_KPI_GLOBAL.name] = finish(
         PROMO_KPI_GLOBAL,
         promo_overall.withColumn("avg_promo_value", from_cents(half_up_average("__s", "total_promotions"))),
     )
     for definition, key in ((PROMO_KPI_BY_NAME, "promo_name"), (PROMO_KPI_BY_COUNTRY, "country")):
-        grouped = promo_work.groupBy(key).agg(
-            F.sum("cents").alias("__s"),
-            F.count(F.lit(1)).alias("promotions"),
-            F.countDistinct("client_id").alias("clients"),
+        grouped = (
+            _per_client(promotions, [key])
+            .groupBy(key)
+            .agg(F.sum("__s").alias("__s"), F.sum("__n").alias("promotions"), F.count(F.lit(1)).alias("clients"))
         )
         tables[definition.name] = finish(
             definition, grouped.withColumn("avg_promo_value", from_cents(half_up_average("__s", "promotions")))
         )
 
     rows = data_quality_rows(quality)
-    quality_frame = spark.createDataFrame(
-        rows, "dataset string, rule string, rows_failed long, rows_in long, rows_clean long, rows_rejected long"
+    quality_frame = literal_frame(
+        spark,
+        rows,
+        gold_schema(DATA_QUALITY),
     )
     tables[DATA_QUALITY.name] = finish(DATA_QUALITY, quality_frame)
     return tables
@@ -183,13 +217,14 @@ def build_gold(
 ) -> dict[str, DataFrame]:
     """Every Gold table of `twinlake.gold.GOLD_TABLES`, by name (lazy DataFrames, in GOLD_TABLES order)."""
     facts = build_facts(spark, clients, purchases, promotions)
-    tables = {**facts, **build_aggregates(spark, facts[FACT_PURCHASE.name], facts[FACT_PROMOTION.name], quality)}
+    clustered = cluster_by_client(facts[FACT_PURCHASE.name], facts[FACT_PROMOTION.name])
+    tables = {**facts, **build_aggregates(spark, *clustered, quality)}
     return {t.name: tables[t.name] for t in GOLD_TABLES}
 
 
 def _dim_date(purchases: DataFrame) -> DataFrame:
     """Every day from the first to the last purchase day inclusive (empty when there is no purchase)."""
-    bounds = purchases.agg(F.min("purchase_date").alias("first"), F.max("purchase_date").alias("last"))
+    bounds = purchases.agg(F.min("date").alias("first"), F.max("date").alias("last"))
     days = bounds.where(F.col("first").isNotNull()).select(
         F.explode(F.sequence("first", "last", F.expr("interval 1 day"))).alias("date")
     )

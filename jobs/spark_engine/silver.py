@@ -3,28 +3,33 @@
 The twin of `jobs/pandas_engine/silver.py`: row rules compiled from `twinlake.rules`, then the duplicate rules
 among the rows that pass every row rule, earlier = lower (source key, row number). Each rule's "fails" flag is a
 column; a rejected row's `_reasons` lists the codes of every rule it fails, in rule declaration order; the counts
-come from ONE aggregation (a sum per flag), not one Spark job per rule.
+are ONE set of sums over the flags, observed while the clean rows are written (no job of their own, never one
+job per rule).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import assert_never
+from typing import Any, assert_never
 
 from pyspark import StorageLevel
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, Observation, Window
 from pyspark.sql import functions as F
 
 from jobs.spark_engine.compiler import SparkCompiler, normalise, trim
 from jobs.spark_engine.spark_schema import as_nullable, rejected_schema, silver_schema
 from twinlake.datasets import LINEAGE_COLUMNS, REASONS, ROW_NUMBER, SOURCE_KEY, Dataset, DatasetName
 from twinlake.manifest import DatasetCounts
-from twinlake.rules import ExactDuplicate, RepeatedId, Rule, row_rules, rules_for
+from twinlake.rules import ExactDuplicate, RepeatedId, row_rules, rules_for
 
 _ELIGIBLE = "__eligible"
+_EXACT = "__exact"
 _REJECTED = "__rejected"
+# Duplicates (source key, row number, flags: ~40 bytes a row) broadcast to the checked rows up to this many.
+BROADCAST_DUPLICATES_MAX = 2_000_000
 
 
 def _trimmed(name: str) -> str:
@@ -43,29 +48,38 @@ def _flag(index: int) -> str:
 class SparkSilverResult:
     """One dataset's Silver: typed clean rows, raw rejected rows with reasons (lazy frames), and the counts.
 
-    `annotated` is materialised (a local checkpoint); call `release()` once clean and rejected are written.
+    The counts are observed while `clean` is first computed: read `counts` only after an action on `clean`
+    (its write); it waits for that action. `materialised` are local checkpoints the lazy frames read; call
+    `release()` once clean and rejected are written.
     """
 
+    dataset: Dataset
     clean: DataFrame
     rejected: DataFrame
-    counts: DatasetCounts
-    annotated: DataFrame
+    observation: Observation
+    materialised: tuple[DataFrame, ...]
+
+    @property
+    def counts(self) -> DatasetCounts:
+        return dataset_counts(self.dataset, self.observation.get)
 
     def release(self) -> None:
-        """Free the materialised rows now instead of whenever the JVM collects them (the frame is unusable after)."""
-        self.annotated.unpersist()
-        plan = self.annotated._jdf.queryExecution().logical()
-        if plan.getClass().getSimpleName() == "LogicalRDD":
-            plan.rdd().unpersist(False)
+        """Free the materialised rows now instead of whenever the JVM collects them (the frames are unusable after)."""
+        for frame in self.materialised:
+            frame.unpersist()
+            plan = frame._jdf.queryExecution().logical()
+            if plan.getClass().getSimpleName() == "LogicalRDD":
+                plan.rdd().unpersist(False)
 
 
-def annotate(
+def check_rows(
     dataset: Dataset,
     bronze: DataFrame,
     reference_date: date,
     clean_ids: Mapping[tuple[DatasetName, str], DataFrame],
 ) -> DataFrame:
-    """Bronze plus one boolean column per rule (`__f<i>`, rule order), the typed values and `_reasons`."""
+    """Bronze plus one boolean column per row rule (`__f<i>`, i = the rule's index in rule order), the
+    eligibility (no row rule failed) and the typed values (`__v_<column>`, null for ineligible rows)."""
     rules = rules_for(dataset.name)
     trimmed = {c: _trimmed(c) for c in dataset.column_names}
     frame = bronze.withColumns({trimmed[c]: trim(F.col(c)) for c in dataset.column_names})
@@ -84,51 +98,76 @@ def annotate(
 
     typed = normalise(dataset, trimmed)
     frame = frame.withColumns({_typed(c): F.when(F.col(_ELIGIBLE), value) for c, value in typed.items()})
-    # Only what the outputs and the duplicate windows need goes through the window's shuffle and sort: the
-    # trimmed texts and the reference-join columns stay behind.
-    keep = [*bronze.columns, *row_flags, _ELIGIBLE, *[_typed(c) for c in dataset.column_names]]
-    frame = frame.select(*keep)
-    frame = frame.withColumns(_duplicate_flags(dataset, rules))
-
-    reasons = F.array(*[F.when(F.col(_flag(i)), F.lit(str(r.code))) for i, r in enumerate(rules)])
-    frame = frame.withColumn(REASONS, F.filter(reasons, lambda code: code.isNotNull()))
-    return frame.withColumn(_REJECTED, F.size(REASONS) > 0)
+    # The trimmed texts and the reference-join columns stay behind.
+    return frame.select(*bronze.columns, *row_flags, _ELIGIBLE, *[_typed(c) for c in dataset.column_names])
 
 
-def _duplicate_flags(dataset: Dataset, rules: tuple[Rule, ...]) -> dict[str, Column]:
-    """`duplicate`: an earlier eligible row has the same typed content; `duplicate_id`: else, the same id."""
-    order = (F.col(SOURCE_KEY), F.col(ROW_NUMBER))
-    content = [F.col(_typed(c)) for c in dataset.column_names]
-    exact = F.col(_ELIGIBLE) & (F.row_number().over(Window.partitionBy(F.col(_ELIGIBLE), *content).orderBy(*order)) > 1)
+def find_duplicates(dataset: Dataset, checked: DataFrame) -> DataFrame:
+    """(source key, row number, one flag per duplicate rule) of the eligible rows that fail a duplicate rule.
+
+    `duplicate`: an earlier eligible row has the same typed content; `duplicate_id`: else, the same id.
+    "Earlier" is lower (source key, row number). Only the eligible rows' typed values and order go through
+    the shuffle, and both rules share it and ONE sort: rows are clustered by id (an exact duplicate repeats the
+    id too) and sorted by content, then order, so the first row of a run of equal contents is the earliest
+    and every later one equals the row before it (`lag`, null-safe). A row repeats an id when it is not the
+    earliest of its id cluster: an unordered window on the same clustering, added after the ordered one so it
+    reuses its partitioning and sort. The result is small (only the duplicates), joined back by `annotate`.
+    """
+    rules = rules_for(dataset.name)
+    order = [F.col(SOURCE_KEY), F.col(ROW_NUMBER)]
+    values = [F.col(_typed(c)) for c in dataset.column_names]
+    content = F.struct(*values)
+    id_columns = [r.check.column for r in rules if isinstance(r.check, RepeatedId)]
+    cluster = [F.col(_typed(c)) for c in id_columns] or values
+    by_content = Window.partitionBy(*cluster).orderBy(*values, *order)
+    frame = checked.where(F.col(_ELIGIBLE)).select(*values, *order)
+    frame = frame.withColumn(_EXACT, F.coalesce(F.lag(content).over(by_content).eqNullSafe(content), F.lit(False)))
     flags: dict[str, Column] = {}
     for index, rule in enumerate(rules):
         if not rule.is_duplicate_rule:
             continue
         match rule.check:
             case ExactDuplicate():
-                flags[_flag(index)] = exact
-            case RepeatedId(column=column):
-                by_id = Window.partitionBy(F.col(_ELIGIBLE), F.col(_typed(column))).orderBy(*order)
-                flags[_flag(index)] = F.col(_ELIGIBLE) & (F.row_number().over(by_id) > 1) & ~exact
+                flags[_flag(index)] = F.col(_EXACT)
+            case RepeatedId():
+                earliest = F.min(F.struct(*order)).over(Window.partitionBy(*cluster))
+                flags[_flag(index)] = (F.struct(*order) != earliest) & ~F.col(_EXACT)
             case _:
                 assert_never(rule.check)  # type: ignore[arg-type]
-    return flags
+    frame = frame.withColumns(flags)
+    any_flag = F.lit(False)
+    for name in flags:
+        any_flag = any_flag | F.col(name)
+    return frame.where(any_flag).select(*order, *flags)
 
 
-def count_rows(dataset: Dataset, annotated: DataFrame) -> DatasetCounts:
-    """Rows in / clean / rejected and rows failing each rule, from one aggregation over the flags."""
+def annotate(dataset: Dataset, checked: DataFrame, duplicates: DataFrame, *, broadcast: bool) -> DataFrame:
+    """`checked` plus the duplicate flags (false unless the row is among `duplicates`), `_reasons` (the codes
+    of every rule the row fails, in rule order) and the rejected flag."""
     rules = rules_for(dataset.name)
-    sums = [F.sum(F.col(_flag(i)).cast("long")).alias(_flag(i)) for i in range(len(rules))]
-    row = annotated.agg(
-        F.count(F.lit(1)).alias("rows_in"), F.sum(F.col(_REJECTED).cast("long")).alias("rejected"), *sums
-    ).collect()[0]
-    rows_in = int(row["rows_in"])
-    rejected = int(row["rejected"] or 0)
+    dup_flags = [n for n in duplicates.columns if n not in (SOURCE_KEY, ROW_NUMBER)]
+    frame = checked.join(F.broadcast(duplicates) if broadcast else duplicates, [SOURCE_KEY, ROW_NUMBER], "left")
+    frame = frame.withColumns({n: F.coalesce(F.col(n), F.lit(False)) for n in dup_flags})
+    reasons = F.array(*[F.when(F.col(_flag(i)), F.lit(str(r.code))) for i, r in enumerate(rules)])
+    frame = frame.withColumn(REASONS, F.filter(reasons, lambda code: code.isNotNull()))
+    return frame.withColumn(_REJECTED, F.size(REASONS) > 0)
+
+
+def count_columns(dataset: Dataset) -> list[Column]:
+    """Aggregates over annotated rows: rows in, rejected rows and, per rule (`__f<i>`), the rows failing it."""
+    sums = [F.sum(F.col(_flag(i)).cast("long")).alias(_flag(i)) for i in range(len(rules_for(dataset.name)))]
+    return [F.count(F.lit(1)).alias("rows_in"), F.sum(F.col(_REJECTED).cast("long")).alias("rejected"), *sums]
+
+
+def dataset_counts(dataset: Dataset, values: Mapping[str, Any]) -> DatasetCounts:
+    """`DatasetCounts` from the values of `count_columns` (a sum over no rows is null: zero)."""
+    rows_in = int(values["rows_in"] or 0)
+    rejected = int(values["rejected"] or 0)
     return DatasetCounts(
         rows_in=rows_in,
         rows_clean=rows_in - rejected,
         rows_rejected=rejected,
-        rejected_by_rule={str(r.code): int(row[_flag(i)] or 0) for i, r in enumerate(rules)},
+        rejected_by_rule={str(r.code): int(values[_flag(i)] or 0) for i, r in enumerate(rules_for(dataset.name))},
     )
 
 
@@ -138,19 +177,34 @@ def build_silver(
     reference_date: date,
     clean_ids: Mapping[tuple[DatasetName, str], DataFrame],
 ) -> SparkSilverResult:
-    """Validate and normalise one dataset's Bronze rows (raw text plus lineage columns)."""
-    # Materialised once (rows in the block manager, the lineage cut): the counts, the clean and the rejected
-    # writes (and their sorts' range sampling) then read these rows instead of re-running the rules and the
-    # duplicate windows. Far cheaper than `persist`, whose columnar cache is slow to build for wide string rows.
-    annotated = annotate(dataset, bronze, reference_date, clean_ids).localCheckpoint(
+    """Validate and normalise one dataset's Bronze rows (raw text plus lineage columns).
+
+    The checked rows are materialised once (a local checkpoint: rows in the block manager, lineage cut, far
+    cheaper to build than `persist`'s columnar cache for wide string rows), and so are the duplicates; the
+    counts and the clean and rejected writes then read them instead of re-running the rules. The wide rows are
+    never shuffled: only the duplicate search's narrow rows are, and its result, normally a few percent of
+    the rows, is broadcast back (joined with a shuffle instead when it is large, e.g. a file uploaded twice).
+    Each output partition is sorted by (source key, row number), in which order its rows already come.
+    """
+    checked = check_rows(dataset, bronze, reference_date, clean_ids).localCheckpoint(
         eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK
     )
-    counts = count_rows(dataset, annotated)
+    duplicates = find_duplicates(dataset, checked).localCheckpoint(
+        eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK
+    )
+    broadcast = duplicates.count() <= BROADCAST_DUPLICATES_MAX
+    # The counts are observed while the clean rows are computed (no job of their own): every annotated row
+    # passes the observation once, before the clean / rejected filter.
+    observation = Observation(f"silver_{dataset.name}_{uuid.uuid4().hex}")
+    annotated = annotate(dataset, checked, duplicates, broadcast=broadcast)
+    observed = annotated.observe(observation, *count_columns(dataset))
     schema = silver_schema(dataset)
     order = (F.col(SOURCE_KEY), F.col(ROW_NUMBER))
     typed = [F.col(_typed(f.name)).cast(f.dataType).alias(f.name) for f in schema.fields[: len(dataset.columns)]]
-    clean = annotated.filter(~F.col(_REJECTED)).select(*typed, *LINEAGE_COLUMNS)
+    clean = observed.filter(~F.col(_REJECTED)).select(*typed, *LINEAGE_COLUMNS)
     rejected = annotated.filter(F.col(_REJECTED)).select(*dataset.column_names, *LINEAGE_COLUMNS, REASONS)
-    clean = as_nullable(clean, schema).orderBy(*order)
-    rejected = as_nullable(rejected, rejected_schema(dataset)).orderBy(*order)
-    return SparkSilverResult(clean=clean, rejected=rejected, counts=counts, annotated=annotated)
+    clean = as_nullable(clean, schema).sortWithinPartitions(*order)
+    rejected = as_nullable(rejected, rejected_schema(dataset)).sortWithinPartitions(*order)
+    return SparkSilverResult(
+        dataset=dataset, clean=clean, rejected=rejected, observation=observation, materialised=(checked, duplicates)
+    )

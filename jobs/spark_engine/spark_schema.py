@@ -7,7 +7,11 @@ date -> date32, string -> string, array<string> -> list<string>. Every field is 
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from collections.abc import Sequence
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from twinlake.datasets import (
@@ -74,4 +78,19 @@ def as_nullable(frame: DataFrame, schema: T.StructType) -> DataFrame:
     `DataFrame.to` keep it. A union with an empty frame of the nullable schema makes every field nullable
     (a union's field is nullable if any side's is) without touching a value.
     """
-    return frame.unionByName(frame.sparkSession.createDataFrame([], schema))
+    return frame.unionByName(literal_frame(frame.sparkSession, [], schema))
+
+
+def literal_frame(spark: SparkSession, rows: Sequence[Sequence[Any]], schema: T.StructType) -> DataFrame:
+    """A small frame of `rows` as literals in the plan (every field nullable when `rows` is empty).
+
+    Not `createDataFrame`: from a Python list it ships the rows through a Python worker, which costs half a
+    second per query that reads the frame (measured: a tiny write 0.75 s with it, 0.23 s without).
+    """
+    if not rows:
+        return spark.range(0).select(*[F.lit(None).cast(f.dataType).alias(f.name) for f in schema.fields])
+    structs = [
+        F.struct(*[F.lit(v).cast(f.dataType).alias(f.name) for v, f in zip(row, schema.fields, strict=True)])
+        for row in rows
+    ]
+    return spark.range(1).select(F.inline(F.array(*structs)))
