@@ -43,7 +43,9 @@ from twinlake.rules import (
     NotCalendarDate,
     NotMatching,
     OutsideRange,
+    RepeatedId,
     RowCheck,
+    rules_for,
 )
 
 # Wide enough for every DECIMAL_2_PATTERN value (13 integer digits, 2 places), as in the Pandas engine.
@@ -119,6 +121,11 @@ def canonical_enum(trimmed: Column, allowed: tuple[str, ...]) -> Column:
     return result
 
 
+def unique_among_clean(check: NotAmongClean) -> bool:
+    """True when the referenced dataset's clean rows never repeat `ref_column`: it has a RepeatedId rule on it."""
+    return any(isinstance(r.check, RepeatedId) and r.check.column == check.ref_column for r in rules_for(check.dataset))
+
+
 def reference_flag(check: NotAmongClean) -> str:
     """The column `prepare` adds: true when the value is among the referenced clean ids, null otherwise."""
     return f"__in_{check.dataset}_{check.ref_column}__{check.column}"
@@ -147,7 +154,10 @@ class SparkCompiler:
                 continue
             flag = reference_flag(check)
             ids = self.clean_ids[(check.dataset, check.ref_column)]
-            reference = ids.select(F.col(check.ref_column).alias(f"{flag}_id")).distinct().withColumn(flag, F.lit(True))
+            reference = ids.select(F.col(check.ref_column).alias(f"{flag}_id"))
+            if not unique_among_clean(check):  # a left join must never repeat a row
+                reference = reference.distinct()
+            reference = reference.withColumn(flag, F.lit(True))
             key = id_value(self.column(check.column))
             frame = frame.join(F.broadcast(reference), key == F.col(f"{flag}_id"), "left").drop(f"{flag}_id")
         return frame

@@ -116,7 +116,7 @@ def build_facts(
         T.StructType([T.StructField("product_id", T.IntegerType()), T.StructField("product", T.StringType())]),
     )
     tables[DIM_PRODUCT.name] = finish(DIM_PRODUCT, products)
-    country = clients.select("client_id", "country")
+    country = F.broadcast(clients.select("client_id", "country"))
     product_id = F.array_position(F.array(*[F.lit(p) for p in PRODUCTS]), F.col("product")).cast("int")
     fact = purchases.join(country, "client_id").withColumn("product_id", product_id)
     tables[FACT_PURCHASE.name] = finish(FACT_PURCHASE, fact)

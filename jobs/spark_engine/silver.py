@@ -180,17 +180,18 @@ def build_silver(
     """Validate and normalise one dataset's Bronze rows (raw text plus lineage columns).
 
     The checked rows are materialised once (a local checkpoint: rows in the block manager, lineage cut, far
-    cheaper to build than `persist`'s columnar cache for wide string rows), and so are the duplicates; the
+    cheaper to build than `persist`'s columnar cache for wide string rows; kept deserialized, which the three
+    reads that follow scan faster than PySpark's default serialized level), and so are the duplicates; the
     counts and the clean and rejected writes then read them instead of re-running the rules. The wide rows are
     never shuffled: only the duplicate search's narrow rows are, and its result, normally a few percent of
     the rows, is broadcast back (joined with a shuffle instead when it is large, e.g. a file uploaded twice).
     Each output partition is sorted by (source key, row number), in which order its rows already come.
     """
     checked = check_rows(dataset, bronze, reference_date, clean_ids).localCheckpoint(
-        eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK
+        eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK_DESER
     )
     duplicates = find_duplicates(dataset, checked).localCheckpoint(
-        eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK
+        eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK_DESER
     )
     broadcast = duplicates.count() <= BROADCAST_DUPLICATES_MAX
     # The counts are observed while the clean rows are computed (no job of their own): every annotated row

@@ -10,10 +10,11 @@ import pytest
 from pyspark.sql import functions as F
 
 from jobs.spark_engine import gold
-from jobs.spark_engine.compiler import java_full_match, trim
+from jobs.spark_engine.compiler import java_full_match, trim, unique_among_clean
 from jobs.spark_engine.jars import artifact_name
 from jobs.spark_engine.session import session_config
-from twinlake.rules import EMAIL_PATTERN, POSITIVE_ID_PATTERN, TRIM_CHARACTERS
+from twinlake.datasets import DatasetName
+from twinlake.rules import EMAIL_PATTERN, POSITIVE_ID_PATTERN, TRIM_CHARACTERS, NotAmongClean
 
 pytestmark = pytest.mark.spark
 
@@ -75,3 +76,8 @@ def test_artifact_names() -> None:
     assert artifact_name("kafka-clients-3.9.1.jar") == "kafka-clients"
     assert artifact_name("spark-sql-kafka-0-10_2.13-4.0.1.jar") == "spark-sql-kafka-0-10_2.13"
     assert artifact_name("wildfly-openssl-1.1.3.Final.jar") == "wildfly-openssl"
+
+
+def test_clean_ids_are_unique_only_where_a_repeated_id_rule_says_so() -> None:
+    assert unique_among_clean(NotAmongClean("client_id", DatasetName.CLIENTS, "client_id"))
+    assert not unique_among_clean(NotAmongClean("client_id", DatasetName.CLIENTS, "email"))
