@@ -68,6 +68,38 @@ def test_duplicates_keep_the_first_by_source_key_and_row_number(spark: Any) -> N
     assert spark_result == run_pandas(DatasetName.PURCHASES, rows, REFERENCE_DATE)
 
 
+def test_many_duplicates_are_joined_back_without_a_broadcast(spark: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above BROADCAST_DUPLICATES_MAX duplicates (a whole file uploaded twice at scale) the duplicates are
+    joined back with a shuffle join: the same fates as the broadcast path and as the Pandas engine."""
+    from jobs.spark_engine import silver
+
+    base = BASE_ROWS[DatasetName.PURCHASES]
+    rows = [base, {**base, "amount": " 19.99 "}, {**base, "amount": "20.00"}, base, {**base, "purchase_id": "7"}]
+    broadcast = run_spark(spark, DatasetName.PURCHASES, rows, REFERENCE_DATE)
+    monkeypatch.setattr(silver, "BROADCAST_DUPLICATES_MAX", 0)
+    # Without the hint Spark (or AQE, at run time) would still broadcast so small a frame: forbid it.
+    thresholds = ("spark.sql.autoBroadcastJoinThreshold", "spark.sql.adaptive.autoBroadcastJoinThreshold")
+    saved = {k: spark.conf.get(k, None) for k in thresholds}
+    try:
+        for key in thresholds:
+            spark.conf.set(key, "-1")
+        shuffled = run_spark(spark, DatasetName.PURCHASES, rows, REFERENCE_DATE)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
+    assert shuffled == broadcast == run_pandas(DatasetName.PURCHASES, rows, REFERENCE_DATE)
+    assert [shuffled.fate[("purchases.csv", i)] for i in range(1, 6)] == [
+        None,
+        ("duplicate",),
+        ("duplicate_id",),
+        ("duplicate",),
+        None,
+    ]
+
+
 # ---- property: both engines give every row the same fate ---------------------------------------------------
 
 _WS = st.sampled_from(["", " ", "\t", "\x0b", "\n", "\r", "\f", "  \t", "\u00a0", "\u2028"])
