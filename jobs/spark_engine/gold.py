@@ -80,23 +80,24 @@ def finish(definition: GoldTable, frame: DataFrame) -> DataFrame:
     return as_nullable(typed, schema).repartition(1).sortWithinPartitions(*definition.sort_key)
 
 
-def _per_client(frame: DataFrame, keys: list[str]) -> DataFrame:
-    """Sum and count of cents per (keys, client_id): the first step of every "distinct customers" aggregate.
+def _totals(frame: DataFrame, keys: list[str], count: str, clients: str) -> DataFrame:
+    """Per `keys` (no keys: one row over everything, zeros when empty): the cents total `__s`, the row count
+    `count` and the number of distinct clients `clients`.
 
-    Written out as two aggregations instead of `countDistinct`, whose plan shuffles every row twice: on a frame
-    clustered by client_id (`cluster_by_client`) this step needs no shuffle, and the next one shuffles only
-    its partial aggregates.
+    Two aggregations instead of `countDistinct`, whose plan shuffles every row twice: per (keys, client_id)
+    first, which on a frame clustered by client_id (`cluster_by_client`) needs no shuffle, then per keys,
+    which shuffles only partial aggregates.
     """
-    return frame.groupBy(*keys, "client_id").agg(F.sum("cents").alias("__s"), F.count(F.lit(1)).alias("__n"))
+    per_client = frame.groupBy(*keys, "client_id").agg(F.sum("cents").alias("__s"), F.count(F.lit(1)).alias("__n"))
+    return per_client.groupBy(*keys).agg(
+        F.coalesce(F.sum("__s"), F.lit(0)).alias("__s"),
+        F.coalesce(F.sum("__n"), F.lit(0)).alias(count),
+        F.count(F.lit(1)).alias(clients),
+    )
 
 
 def _sales(frame: DataFrame, keys: list[str]) -> DataFrame:
-    grouped = (
-        _per_client(frame, keys)
-        .groupBy(*keys)
-        .agg(F.sum("__s").alias("__s"), F.sum("__n").alias("orders"), F.count(F.lit(1)).alias("customers"))
-    )
-    return grouped.withColumns(
+    return _totals(frame, keys, "orders", "customers").withColumns(
         {"revenue": from_cents(F.col("__s")), "avg_order_value": from_cents(half_up_average("__s", "orders"))}
     )
 
@@ -158,11 +159,7 @@ def build_aggregates(
     the Silver joins.
     """
     tables: dict[str, DataFrame] = {}
-    overall = _per_client(purchases, []).agg(
-        F.coalesce(F.sum("__s"), F.lit(0)).alias("__s"),
-        F.coalesce(F.sum("__n"), F.lit(0)).alias("total_orders"),
-        F.count(F.lit(1)).alias("unique_customers"),
-    )
+    overall = _totals(purchases, [], "total_orders", "unique_customers")
     tables[KPI_GLOBAL.name] = finish(
         KPI_GLOBAL,
         overall.withColumns(
@@ -179,21 +176,13 @@ def build_aggregates(
     tables[SALES_BY_MONTH.name] = finish(SALES_BY_MONTH, _sales(purchases, ["month"]))
     tables[DIM_DATE.name] = _dim_date(purchases)
 
-    promo_overall = _per_client(promotions, []).agg(
-        F.coalesce(F.sum("__s"), F.lit(0)).alias("__s"),
-        F.coalesce(F.sum("__n"), F.lit(0)).alias("total_promotions"),
-        F.count(F.lit(1)).alias("clients_with_promotion"),
-    )
+    promo_overall = _totals(promotions, [], "total_promotions", "clients_with_promotion")
     tables[PROMO_KPI_GLOBAL.name] = finish(
         PROMO_KPI_GLOBAL,
         promo_overall.withColumn("avg_promo_value", from_cents(half_up_average("__s", "total_promotions"))),
     )
     for definition, key in ((PROMO_KPI_BY_NAME, "promo_name"), (PROMO_KPI_BY_COUNTRY, "country")):
-        grouped = (
-            _per_client(promotions, [key])
-            .groupBy(key)
-            .agg(F.sum("__s").alias("__s"), F.sum("__n").alias("promotions"), F.count(F.lit(1)).alias("clients"))
-        )
+        grouped = _totals(promotions, [key], "promotions", "clients")
         tables[definition.name] = finish(
             definition, grouped.withColumn("avg_promo_value", from_cents(half_up_average("__s", "promotions")))
         )
