@@ -175,7 +175,8 @@ def _parse_record(record: object, where: str) -> StoreEvent:
     s3 = _as_object(rec.get("s3"), f"{where}.s3")
     bucket = _required_str(_as_object(s3.get("bucket"), f"{where}.s3.bucket"), "name", f"{where}.s3.bucket")
     obj = _as_object(s3.get("object"), f"{where}.s3.object")
-    versitygw = s3.get("configurationId") in _VERSITYGW_CONFIGURATION_IDS
+    configuration_id = s3.get("configurationId")  # any JSON value: only a known string marks versitygw's envelope
+    versitygw = isinstance(configuration_id, str) and configuration_id in _VERSITYGW_CONFIGURATION_IDS
     raw_key = _required_str(obj, "key", f"{where}.s3.object")
     key = raw_key if versitygw else unquote_plus(raw_key)
     if not key:
@@ -262,6 +263,8 @@ def _parse_time(value: object, where: str) -> datetime:
         raise PoisonMessage(f"{where} must be a string, got {_json_type(value)}")
     try:
         parsed = datetime.fromisoformat(value)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except ValueError:
         raise PoisonMessage(f"{where} is not an ISO 8601 / RFC 3339 time: {value!r:.40}") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-23:59: a valid time that is past year 9999 in UTC
+        raise PoisonMessage(f"{where} is out of range in UTC: {value!r:.40}") from None

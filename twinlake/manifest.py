@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Annotated, Literal, Self
 
 from pydantic import (
@@ -60,6 +61,18 @@ def manifest_location(gold_bucket: str, engine: Engine, run_id: str) -> Location
     return Location(gold_bucket, f"{engine}/{run_id}/{MANIFEST_NAME}")
 
 
+class FailureKind(StrEnum):
+    """Why a run failed, which decides whether the same input set is run again.
+
+    - `data`: the inputs (a bad file) or the engine itself; the same input set would fail the same way, so it is
+      not run again until it changes;
+    - `infrastructure`: the store or the broker unreachable, a timeout; the input set is run again, with back-off.
+    """
+
+    DATA = "data"
+    INFRASTRUCTURE = "infrastructure"
+
+
 class InputObject(_Model):
     """One landing object a run read, pinned by its ETag."""
 
@@ -104,6 +117,10 @@ class LayerSeconds(_Model):
     total: NonNegativeFloat
 
 
+TABLE_HASH_PATTERN = r"^sha256:[0-9a-f]{64}$"
+TableHash = Annotated[str, Field(pattern=TABLE_HASH_PATTERN)]
+
+
 class RunManifest(_Model):
     """What one run of one engine read, produced and measured, and how it ended."""
 
@@ -113,6 +130,8 @@ class RunManifest(_Model):
     versions: dict[str, str]  # library versions, e.g. python, pandas, pyarrow / spark
     status: Literal["succeeded", "failed"]
     error: str | None = None
+    # only for a failed run; None in manifests written before failures were told apart (read as `data`)
+    failure: FailureKind | None = None
     inputs: list[InputObject]
     input_fingerprint: str = Field(pattern=r"^[0-9a-f]{64}$")
     reference_date: date
@@ -120,6 +139,9 @@ class RunManifest(_Model):
     finished_at: UtcDatetime
     datasets: dict[DatasetName, DatasetCounts] = Field(default_factory=dict)  # partial for a failed run
     gold_row_counts: dict[str, NonNegativeInt] = Field(default_factory=dict)
+    # content hash of every Gold table (`twinlake.tables.table_content_hash`): equal hashes, identical tables.
+    # Optional, so manifests written before the hashes existed still read; readers compute what is missing.
+    gold_table_hashes: dict[str, TableHash] = Field(default_factory=dict)
     seconds: LayerSeconds | None = None
     peak_memory_bytes: NonNegativeInt | None = None
 
@@ -127,6 +149,8 @@ class RunManifest(_Model):
     def _consistent(self) -> Self:
         if (self.status == "failed") != (self.error is not None and self.error.strip() != ""):
             raise ValueError("a failed run has an error message, and only a failed run has one")
+        if self.failure is not None and self.status != "failed":
+            raise ValueError("only a failed run has a failure kind")
         if self.finished_at < self.started_at:
             raise ValueError(f"finished_at ({self.finished_at}) is before started_at ({self.started_at})")
         expected = fingerprint((i.key, i.etag) for i in self.inputs)
@@ -139,6 +163,11 @@ class RunManifest(_Model):
     @property
     def succeeded(self) -> bool:
         return self.status == "succeeded"
+
+    @property
+    def retryable(self) -> bool:
+        """A failed run whose input set is to be run again (the store or the broker failed, not the data)."""
+        return self.failure is FailureKind.INFRASTRUCTURE
 
     def to_json(self) -> bytes:
         return self.model_dump_json(indent=2).encode("utf-8")

@@ -7,7 +7,8 @@ and `latest_run.json` (newest successful run of any engine). Both move the same 
   the writer read. A lost race raises `PointerConflict`.
 - `advance_pointer` reads the pointer, does nothing if it already names a run at least as new, and otherwise
   commits against the ETag it read, re-reading and retrying on a conflict. A slow writer holding an older run
-  therefore never moves a pointer backwards.
+  therefore never moves a pointer backwards. `advance_document` is the same protocol for any kind of pointer
+  (the benchmark's `gold/benchmarks/latest.json` moves with it).
 - `publish_run` points both pointers at a run, and only at a succeeded run whose manifest is in the store.
 
 "Newer" orders runs by the start time in their run id (`YYYYmmddTHHMMSSZ-...`, i.e. by the input snapshot they
@@ -18,8 +19,10 @@ older inputs that finishes late cannot replace a run over newer inputs that fini
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Generic, Protocol, TypeVar
 
 from twinlake.layout import Location, engine_pointer, global_pointer
 from twinlake.manifest import LatestRunPointer, RunManifest, manifest_location, run_started_at
@@ -41,14 +44,38 @@ def run_order(pointer: LatestRunPointer) -> tuple[datetime, datetime, str]:
 
 def read_pointer(store: ObjectStore, location: Location) -> tuple[LatestRunPointer, str] | None:
     """The pointer and its ETag, or None if there is none."""
+    return read_document(store, location, LatestRunPointer.from_json)
+
+
+class PointerDocument(Protocol):
+    """A pointer's JSON document: a run pointer, or the benchmark pointer (`twinlake.benchmarks`)."""
+
+    def to_json(self) -> bytes: ...
+
+
+D = TypeVar("D", bound=PointerDocument)
+
+
+@dataclass(frozen=True)
+class PointerKind(Generic[D]):
+    """How one kind of pointer is read, what it names (`names`: the same text for the same target) and how its
+    targets are ordered (`order`: a pointer only ever moves to a target that sorts higher)."""
+
+    parse: Callable[[bytes], D]
+    names: Callable[[D], str]
+    order: Callable[[D], tuple[Any, ...]]
+
+
+def read_document(store: ObjectStore, location: Location, parse: Callable[[bytes], D]) -> tuple[D, str] | None:
+    """A pointer document and its ETag, or None if there is none."""
     try:
         stored = store.get(location.bucket, location.key)
     except NotFound:
         return None
-    return LatestRunPointer.from_json(stored.body), stored.etag
+    return parse(stored.body), stored.etag
 
 
-def commit_pointer(store: ObjectStore, location: Location, pointer: LatestRunPointer, expected_etag: str | None) -> str:
+def commit_pointer(store: ObjectStore, location: Location, pointer: PointerDocument, expected_etag: str | None) -> str:
     """Write the pointer if the object is still the one read (`expected_etag`, or absent for None).
 
     Returns the new ETag; raises `PointerConflict("... expected X, found Y")` if another writer was first.
@@ -65,6 +92,35 @@ def commit_pointer(store: ObjectStore, location: Location, pointer: LatestRunPoi
         raise PointerConflict(f"{location.uri()}: expected {expected}, found {found}") from exc
 
 
+RUN_POINTER: PointerKind[LatestRunPointer] = PointerKind(
+    parse=LatestRunPointer.from_json, names=lambda p: f"run {p.engine}/{p.run_id}", order=run_order
+)
+
+
+def advance_document(
+    store: ObjectStore, location: Location, pointer: D, kind: PointerKind[D], retries: int = 5
+) -> bool:
+    """Move a pointer to `pointer`'s target unless it already names that target or one that sorts at least as
+    high. Returns True if this call moved it, False if it was left alone. Re-reads and retries up to `retries`
+    times when another writer moves it in between; raises the last `PointerConflict` if it still loses."""
+    attempt = 0
+    while True:
+        current = read_document(store, location, kind.parse)
+        if current is not None and (
+            kind.names(current[0]) == kind.names(pointer) or kind.order(current[0]) >= kind.order(pointer)
+        ):
+            return False
+        try:
+            # The store's conditional write is the whole guarantee: exactly one of concurrent writers that read
+            # the same ETag succeeds (tests/integration/test_store_s3.py races it on the local store).
+            commit_pointer(store, location, pointer, None if current is None else current[1])
+            return True
+        except PointerConflict:
+            attempt += 1
+            if attempt > retries:
+                raise
+
+
 def advance_pointer(store: ObjectStore, location: Location, pointer: LatestRunPointer, retries: int = 5) -> bool:
     """Move the pointer to `pointer`'s run unless it already names a run at least as new.
 
@@ -72,26 +128,7 @@ def advance_pointer(store: ObjectStore, location: Location, pointer: LatestRunPo
     one). Re-reads and retries up to `retries` times when another writer moves it in between; raises the last
     `PointerConflict` if it still loses.
     """
-    attempt = 0
-    while True:
-        current = read_pointer(store, location)
-        if current is not None and (
-            (current[0].engine, current[0].run_id) == (pointer.engine, pointer.run_id)
-            or run_order(current[0]) >= run_order(pointer)
-        ):
-            return False
-        try:
-            commit_pointer(store, location, pointer, None if current is None else current[1])
-            # Read back: a store whose conditional writes are not atomic under contention (versitygw v1.7.0
-            # lets two concurrent writers both pass the check) may have kept an older run; then go round again.
-            stored = read_pointer(store, location)
-            if stored is not None and run_order(stored[0]) >= run_order(pointer):
-                return True
-            raise PointerConflict(f"{location.uri()}: a concurrent writer replaced run {pointer.run_id}")
-        except PointerConflict:
-            attempt += 1
-            if attempt > retries:
-                raise
+    return advance_document(store, location, pointer, RUN_POINTER, retries)
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,14 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 
-def s3_client(settings: Settings) -> S3Client:
+def s3_client(
+    settings: Settings, *, attempts: int = 3, connect_timeout: float = 5, read_timeout: float = 60
+) -> S3Client:
     """A client for the lake's S3 endpoint: path-style addressing, SigV4, the settings' credentials, region.
 
     Checksums are computed and validated only when an operation requires them: S3-compatible stores do not all
-    accept the CRC trailers that recent boto3 versions send by default.
+    accept the CRC trailers that recent boto3 versions send by default. A reachability probe asks for one attempt
+    and short timeouts.
     """
     import boto3
     from botocore.config import Config
@@ -31,9 +34,9 @@ def s3_client(settings: Settings) -> S3Client:
         config=Config(
             signature_version="s3v4",
             s3={"addressing_style": "path"},
-            connect_timeout=5,
-            read_timeout=60,
-            retries={"max_attempts": 3, "mode": "standard"},
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            retries={"max_attempts": attempts, "mode": "standard"},
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
         ),

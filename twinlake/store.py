@@ -18,16 +18,18 @@ This module imports neither boto3 nor botocore at import time: `S3Store` is hand
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import fcntl
 import hashlib
+import io
 import os
 import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from botocore.exceptions import ClientError
@@ -105,9 +107,67 @@ class ObjectStore(Protocol):
         """
         ...
 
+    def list_folders(self, bucket: str, prefix: str = "") -> builtins.list[str]:
+        """The immediate sub-prefixes of `prefix` that hold objects (`<prefix><name>/`), sorted."""
+        ...
+
+    def read_range(self, bucket: str, key: str, start: int, length: int) -> bytes:
+        """Up to `length` bytes of the object from byte `start`; raises `NotFound` if it does not exist."""
+        ...
+
+    def copy(self, bucket: str, key: str, to_bucket: str, to_key: str) -> str:
+        """Copy an object inside the store (no download); returns the new object's ETag."""
+        ...
+
+    def delete(self, bucket: str, key: str) -> None:
+        """Delete one object (a missing one is not an error)."""
+        ...
+
     def delete_prefix(self, bucket: str, prefix: str) -> None:
         """Delete every object whose key starts with `prefix` (nothing to delete is not an error)."""
         ...
+
+
+class ObjectReader(io.RawIOBase):
+    """A read-only, seekable file over one stored object, fetched in ranges (what a Parquet reader needs to read
+    a footer and the column chunks it wants without downloading the whole object)."""
+
+    def __init__(self, store: ObjectStore, bucket: str, key: str) -> None:
+        super().__init__()
+        info = store.head(bucket, key)
+        if info is None:
+            raise NotFound(f"{bucket}/{key} does not exist")
+        self._store, self._bucket, self._key = store, bucket, key
+        self.size = info.size
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self.size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        wanted = min(len(buffer), self.size - self._position)
+        if wanted <= 0:
+            return 0
+        data = self._store.read_range(self._bucket, self._key, self._position, wanted)
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+
+def open_object(store: ObjectStore, bucket: str, key: str, buffer_size: int = 1 << 20) -> io.BufferedReader:
+    """A buffered, seekable reader of one object (`buffer_size` bytes per ranged GET at the least)."""
+    return io.BufferedReader(ObjectReader(store, bucket, key), buffer_size=buffer_size)
 
 
 # -- S3 --------------------------------------------------------------------------------------------------
@@ -202,6 +262,42 @@ class S3Store:
                 raise PreconditionFailed(f"s3://{bucket}/{key} does not exist (expected {expected})") from exc
             raise
         return normalize_etag(response["ETag"])
+
+    def list_folders(self, bucket: str, prefix: str = "") -> builtins.list[str]:
+        paginator = self._client.get_paginator("list_objects_v2")
+        found: builtins.list[str] = []
+        pages = paginator.paginate(
+            Bucket=bucket, Prefix=prefix, Delimiter="/", PaginationConfig={"PageSize": self._page_size}
+        )
+        for page in pages:
+            found.extend(item["Prefix"] for item in page.get("CommonPrefixes", []))
+        return sorted(found)
+
+    def read_range(self, bucket: str, key: str, start: int, length: int) -> bytes:
+        if length <= 0:
+            return b""
+        try:
+            response = self._client.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{start + length - 1}")
+        except self._client_error as exc:
+            if _is_not_found(exc):
+                raise NotFound(f"s3://{bucket}/{key} does not exist") from exc
+            if _error_code(exc)[1] == 416:  # the range starts past the end
+                return b""
+            raise
+        with contextlib.closing(response["Body"]) as stream:
+            return stream.read()
+
+    def copy(self, bucket: str, key: str, to_bucket: str, to_key: str) -> str:
+        try:
+            response = self._client.copy_object(Bucket=to_bucket, Key=to_key, CopySource={"Bucket": bucket, "Key": key})
+        except self._client_error as exc:
+            if _is_not_found(exc):
+                raise NotFound(f"s3://{bucket}/{key} does not exist") from exc
+            raise
+        return normalize_etag(response["CopyObjectResult"]["ETag"])
+
+    def delete(self, bucket: str, key: str) -> None:
+        self._client.delete_object(Bucket=bucket, Key=key)
 
     def delete_prefix(self, bucket: str, prefix: str) -> None:
         keys = [info.key for info in self.list(bucket, prefix)]
@@ -346,18 +442,49 @@ class LocalStore:
                 raise PreconditionFailed(f"{bucket}/{key} does not have ETag {expected}")
             return self._write(bucket, key, path, body)
 
+    def list_folders(self, bucket: str, prefix: str = "") -> builtins.list[str]:
+        folders = {
+            info.key[: info.key.index("/", len(prefix)) + 1]
+            for info in self.list(bucket, prefix)
+            if "/" in info.key[len(prefix) :]
+        }
+        return sorted(folders)
+
+    def read_range(self, bucket: str, key: str, start: int, length: int) -> bytes:
+        path = self._path(bucket, key)
+        try:
+            with open(path, "rb") as handle:
+                handle.seek(start)
+                return handle.read(max(length, 0))
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
+            raise NotFound(f"{bucket}/{key} does not exist") from exc
+
+    def copy(self, bucket: str, key: str, to_bucket: str, to_key: str) -> str:
+        body = self._read(self._path(bucket, key))
+        if body is None:
+            raise NotFound(f"{bucket}/{key} does not exist")
+        return self.put(to_bucket, to_key, body)
+
+    def delete(self, bucket: str, key: str) -> None:
+        path = self._path(bucket, key)
+        with self._locked():
+            self._unlink(self._bucket_dir(bucket), path)
+
     def delete_prefix(self, bucket: str, prefix: str) -> None:
         base = self._bucket_dir(bucket)
         with self._locked():
             for info in self.list(bucket, prefix):
-                path = base.joinpath(*info.key.split("/"))
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
-                # prune the folders left empty, up to the bucket folder
-                parent = path.parent
-                while parent != base:
-                    try:
-                        parent.rmdir()
-                    except OSError:
-                        break
-                    parent = parent.parent
+                self._unlink(base, base.joinpath(*info.key.split("/")))
+
+    @staticmethod
+    def _unlink(base: Path, path: Path) -> None:
+        """Remove one object's file and prune the folders left empty, up to the bucket folder (lock held)."""
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        parent = path.parent
+        while parent != base:
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+            parent = parent.parent

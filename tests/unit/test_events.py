@@ -1,4 +1,4 @@
-"""Store events: parsing and classifying hand-recorded samples of every sender, and the dead-letter path.
+"""Store events: parsing and classifying hand-recorded samples of every sender.
 
 The samples in `samples/` are written from each sender's source or documentation: versitygw v1.7.0
 (`s3event/event.go`, `generateTestEvent`), MinIO's Kafka target (`event.Log`, keys `url.QueryEscape`d) and
@@ -7,16 +7,15 @@ the AWS S3 event message structure.
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.landing import LANDING
+from tests.store_events import record, sample
 from twinlake.datasets import DatasetName
-from twinlake.dead_letter import dead_letter_envelope, handle_raw_message, send_to_dead_letter
 from twinlake.events import (
     ParsedMessage,
     PoisonMessage,
@@ -26,14 +25,6 @@ from twinlake.events import (
     classify,
     parse_message,
 )
-from twinlake.settings import Settings
-
-SAMPLES = Path(__file__).parent / "samples"
-LANDING = "landing"
-
-
-def sample(name: str) -> bytes:
-    return (SAMPLES / name).read_bytes()
 
 
 def event(**changes: Any) -> StoreEvent:
@@ -174,14 +165,6 @@ def test_several_records_give_several_events() -> None:
     assert [e.key for e in parsed.events] == ["promotions/2026-11-26.csv", "clients.csv"]
 
 
-def record(**object_fields: Any) -> dict[str, Any]:
-    return {
-        "eventName": "s3:ObjectCreated:Put",
-        "eventTime": "2026-11-26T15:30:00Z",
-        "s3": {"bucket": {"name": LANDING}, "object": {"key": "clients.csv", **object_fields}},
-    }
-
-
 @pytest.mark.parametrize(
     ("fields", "attribute", "expected"),
     [
@@ -279,6 +262,7 @@ def with_record(**changes: Any) -> bytes:
         pytest.param(with_record(eventTime=_DELETE), "Records[0].eventTime is missing", id="no-event-time"),
         pytest.param(with_record(eventTime="yesterday"), "eventTime is not an ISO 8601", id="bad-time"),
         pytest.param(with_record(eventTime=1764171000), "eventTime must be a string", id="epoch-time"),
+        pytest.param(with_record(eventTime="9999-12-31T23:59:59-23:59"), "out of range in UTC", id="time-past-9999"),
     ],
 )
 def test_poison_messages_are_rejected_with_a_reason(value: bytes | None, reason: str) -> None:
@@ -364,100 +348,3 @@ def test_store_event_is_frozen_and_utc() -> None:
     assert ev.event_time.tzinfo is UTC
     with pytest.raises(ValueError):
         ev.key = "other.csv"  # type: ignore[misc]
-
-
-# --- dead letter and handle_raw_message ------------------------------------------------------------
-
-
-class FakeFuture:
-    def get(self, timeout: float | None = None) -> None:
-        return None
-
-
-class FakeProducer:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes | None, bytes | None]] = []
-        self.flushes = 0
-
-    def send(self, topic: str, value: bytes | None = None, key: bytes | None = None) -> FakeFuture:
-        self.sent.append((topic, value, key))
-        return FakeFuture()
-
-    def flush(self, timeout: float | None = None) -> None:
-        assert timeout is not None
-        self.flushes += 1
-
-
-class RecordingLog:
-    def __init__(self) -> None:
-        self.lines: list[tuple[str, str]] = []
-
-    def info(self, msg: str, *args: object) -> None:
-        self.lines.append(("info", msg % args))
-
-    def warning(self, msg: str, *args: object) -> None:
-        self.lines.append(("warning", msg % args))
-
-
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(s3_access_key="test", s3_secret_key="test")
-
-
-SOURCE: dict[str, object] = {"topic": "twinlake.store-events", "partition": 0, "offset": 7, "key": b"landing"}
-
-
-@pytest.mark.parametrize("value", [b"\xff\xfe\xfa", b"not json", None])
-def test_dead_letter_envelope_for_any_input(value: bytes | None) -> None:
-    envelope = dead_letter_envelope(value, "boom", {**SOURCE, "key": b"\xff"})
-    json.dumps(envelope)  # always serialisable
-    assert envelope["error"] == "boom"
-    assert envelope["source"] == {**SOURCE, "key": {"base64": "/w=="}}
-    if value is None:
-        assert envelope["original_base64"] is None
-    else:
-        assert base64.b64decode(str(envelope["original_base64"])) == value
-    assert envelope["original_text"] == ("not json" if value == b"not json" else None)
-    assert datetime.fromisoformat(str(envelope["failed_at"])).tzinfo is not None
-
-
-def test_send_to_dead_letter_writes_and_flushes() -> None:
-    producer = FakeProducer()
-    send_to_dead_letter(producer, "dlq", b"\xff oops", "not UTF-8", SOURCE)
-    ((topic, value, key),) = producer.sent
-    assert (topic, key, producer.flushes) == ("dlq", b"landing", 1)
-    assert value is not None
-    body = json.loads(value)
-    assert body["error"] == "not UTF-8"
-    assert body["source"] == {**SOURCE, "key": "landing"}
-    assert base64.b64decode(body["original_base64"]) == b"\xff oops"
-    assert body["original_text"] is None
-
-
-def test_handle_raw_message_routes_poison_to_dead_letter(settings: Settings) -> None:
-    producer, log = FakeProducer(), RecordingLog()
-    assert handle_raw_message(b'{"Records": "x"}', SOURCE, producer, settings, log) == []
-    ((topic, value, _),) = producer.sent
-    assert topic == settings.dead_letter_topic
-    assert value is not None
-    assert json.loads(value)["error"] == "'Records' must be a list, got a string"
-    assert log.lines[0][0] == "warning"
-
-
-def test_handle_raw_message_returns_relevant_and_logs_skipped(settings: Settings) -> None:
-    producer, log = FakeProducer(), RecordingLog()
-    keep = record()
-    skip = record(key="notes.txt")
-    relevant = handle_raw_message(json.dumps({"Records": [keep, skip]}).encode(), SOURCE, producer, settings, log)
-    assert [(r.dataset, r.event.key) for r in relevant] == [(DatasetName.CLIENTS, "clients.csv")]
-    assert producer.sent == []
-    assert log.lines == [
-        ("info", "skipped ObjectCreated:Put s3://landing/notes.txt: key 'notes.txt' is not a .csv file")
-    ]
-
-
-def test_handle_raw_message_ignores_test_events(settings: Settings) -> None:
-    producer, log = FakeProducer(), RecordingLog()
-    assert handle_raw_message(sample("versitygw_test_event.json"), SOURCE, producer, settings, log) == []
-    assert producer.sent == []
-    assert "test event" in log.lines[0][1]

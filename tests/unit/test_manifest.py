@@ -79,6 +79,15 @@ def test_failed_manifest_round_trips_with_partial_counts() -> None:
     assert not manifest.succeeded
 
 
+def test_a_failed_run_says_whether_its_input_set_is_retried() -> None:
+    infra = make_manifest(status="failed", error="EndpointConnectionError: x", failure="infrastructure")
+    assert infra.retryable and RunManifest.from_json(infra.to_json()) == infra
+    assert not make_manifest(status="failed", error="clients.csv: empty object", failure="data").retryable
+    assert not make_manifest(status="failed", error="written before failure kinds").retryable  # None: data
+    with pytest.raises(ValidationError, match="only a failed run"):
+        make_manifest(failure="data")
+
+
 @pytest.mark.parametrize(
     ("status", "error"),
     [("failed", None), ("failed", "  "), ("succeeded", "something broke")],
