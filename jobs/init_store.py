@@ -1,8 +1,11 @@
 """Prepare any S3 store for twinlake: create the buckets, and on MinIO subscribe `landing` to the Kafka target.
 
-`python -m jobs.init_store [--minio-kafka-target ID]`. Idempotent. versitygw publishes every bucket's events
-through its `--event-kafka-*` flags, so it needs no subscription; MinIO publishes only for buckets subscribed to
-a notification target (`MINIO_NOTIFY_KAFKA_*_<ID>` on the server, ARN `arn:minio:sqs::<ID>:kafka`).
+`python -m jobs.init_store [--minio-kafka-target ID] [--wait-seconds N]`, with the store's root keys (the
+`admin` role). Idempotent. It first waits for the store to answer (bounded by `--wait-seconds`, pauses growing
+up to 15 s; exit code 3 if it never does), so it can start alongside the store. versitygw publishes every
+bucket's events through its `--event-kafka-*` flags, so it needs no subscription; MinIO publishes only for
+buckets subscribed to a notification target (`MINIO_NOTIFY_KAFKA_*_<ID>` on the server, ARN
+`arn:minio:sqs::<ID>:kafka`).
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from urllib.parse import urlparse
 from minio import Minio
 from minio.notificationconfig import NotificationConfig, QueueConfig, SuffixFilterRule
 
+from jobs.startup import EXIT_NOT_READY, NotReady, store_problem, wait_until_ready
 from twinlake.s3 import s3_client
-from twinlake.settings import Settings
+from twinlake.settings import Settings, StoreRole
 
 log = logging.getLogger(__name__)
 LANDING_EVENTS = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
@@ -67,9 +71,15 @@ def main(argv: list[str] | None = None) -> int:
         metavar="ID",
         help="MinIO only: the <ID> of the server's MINIO_NOTIFY_KAFKA_*_<ID> target to subscribe landing to",
     )
+    parser.add_argument("--wait-seconds", type=float, default=60.0, help="longest wait for the store (60)")
     args = parser.parse_args(argv)
     logging.basicConfig(level="INFO", format="%(levelname)s %(message)s")
-    settings = Settings.load()
+    settings = Settings.load(role=StoreRole.ADMIN)
+    try:
+        wait_until_ready("store", lambda: store_problem(s3_client(settings)), args.wait_seconds)
+    except NotReady as exc:
+        log.error("%s", exc)
+        return EXIT_NOT_READY
     created = ensure_buckets(settings)
     log.info("buckets created: %s", ", ".join(created) or "none (all exist)")
     if args.minio_kafka_target:

@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from twinlake.settings import cache_dir
+
 HELM_VERSION = "v3.19.0"
 HELM_MODULE = "helm.sh/helm/v3/cmd/helm"
 SPARK_OPERATOR_VERSION = "v2.5.2"
@@ -29,11 +31,6 @@ REPO = Path(__file__).resolve().parents[1]
 
 class ToolError(RuntimeError):
     """A tool could not be provided; the message says what to install or fix."""
-
-
-def cache_dir() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache")))
-    return base / "twinlake"
 
 
 def _go() -> str:

@@ -1,7 +1,8 @@
 """The local stack as `make stack-up` leaves it: buckets, topics, bucket notifications and conditional writes.
 
-These pin down what the rest of twinlake relies on from versitygw v1.7.0 and Kafka 4.1.1. Test objects go to
-`landing/_stack-test/...` with a `.txt` suffix, which maps to no dataset, and are deleted afterwards.
+These pin down what the rest of twinlake relies on from versitygw v1.8.0 and Kafka 4.1.1. Test objects go to
+`landing/_stack-test/...` with a `.txt` suffix, which maps to no dataset, and are deleted afterwards; they are
+written with the uploader's keys, as the producers write.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def _client(settings: Settings) -> S3Client:
 
 
 @pytest.fixture(scope="module")
-def s3(stack_settings: Settings) -> S3Client:
-    return _client(stack_settings)
+def s3(uploader_settings: Settings) -> S3Client:
+    return _client(uploader_settings)
 
 
 @pytest.fixture
@@ -106,9 +107,9 @@ def _error(exc: ClientError) -> tuple[str, int]:
 # ------------------------------------------------------------------------------------------- buckets, topics
 
 
-def test_the_four_buckets_exist(s3: S3Client, stack_settings: Settings) -> None:
-    names = {b.get("Name") for b in s3.list_buckets()["Buckets"]}
-    assert set(stack_settings.buckets) <= names
+def test_the_four_buckets_exist(admin_settings: Settings) -> None:
+    names = {b.get("Name") for b in _client(admin_settings).list_buckets()["Buckets"]}  # the root sees them all
+    assert set(admin_settings.buckets) <= names
 
 
 def test_topics_exist_with_their_partition_counts(stack_settings: Settings) -> None:
@@ -142,7 +143,7 @@ def test_put_into_landing_publishes_an_event(
 def test_event_keys_are_the_raw_object_keys_not_url_escaped(
     s3: S3Client, stack_settings: Settings, events: KafkaConsumer
 ) -> None:
-    """Unlike AWS (which URL-encodes `s3.object.key`), versitygw v1.7.0 sends the decoded request path."""
+    """Unlike AWS (which URL-encodes `s3.object.key`), versitygw v1.8.0 sends the decoded request path."""
     key = f"{TEST_PREFIX}{uuid.uuid4().hex}/a b+c=d&e%41 é.txt"
     try:
         s3.put_object(Bucket=stack_settings.landing_bucket, Key=key, Body=b"x")
