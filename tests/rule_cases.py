@@ -154,7 +154,15 @@ RULE_CASES: list[RuleCase] = [
         (" smartWatch ", OK),
     ),
     *_cases(M, "promo_id", ("", ("missing_promo_id",)), ("p1", ("invalid_promo_id",))),
-    *_cases(M, "client_id", ("999", ("unknown_client",)), ("", ("missing_client_id",))),
+    *_cases(
+        M,
+        "client_id",
+        ("999", ("unknown_client",)),
+        ("", ("missing_client_id",)),
+        ("x1", ("invalid_client_id",)),
+        ("0", ("invalid_client_id",)),
+        ("01", OK),
+    ),
     *_cases(
         M,
         "promo_name",

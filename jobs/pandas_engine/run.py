@@ -21,11 +21,13 @@ from jobs.pandas_engine.bronze import read_bronze
 from jobs.pandas_engine.gold import build_gold
 from jobs.pandas_engine.silver import SilverResult, build_silver
 from jobs.pandas_engine.tables import TableWriter
-from jobs.runs import LayerTimer, RunOutcome, RunRequest, RunResults, error_text, record_run
+from jobs.runs import LayerTimer, RunFailure, RunOutcome, RunRequest, RunResults, record_run
 from twinlake.datasets import DATASETS, DatasetName
+from twinlake.gold import GOLD_TABLES_BY_NAME
 from twinlake.layout import Buckets, Engine, RunLayout
 from twinlake.manifest import InputObject
 from twinlake.store import ObjectStore
+from twinlake.tables import table_content_hash
 
 log = logging.getLogger(__name__)
 ENGINE = Engine.PANDAS
@@ -44,7 +46,7 @@ def engine_versions() -> dict[str, str]:
 def execute_run(store: ObjectStore, landing_bucket: str, buckets: Buckets, request: RunRequest) -> RunOutcome:
     """Run the whole pipeline on `request.inputs`; never raises for bad data, always records a manifest."""
     layout = RunLayout(buckets, ENGINE, request.run_id)
-    timer, results, error = LayerTimer(), RunResults(), None
+    timer, results, failure = LayerTimer(), RunResults(), None
     try:
         with TableWriter(store) as writer:
             bronze = _bronze(store, landing_bucket, layout, request.inputs, writer)
@@ -52,13 +54,13 @@ def execute_run(store: ObjectStore, landing_bucket: str, buckets: Buckets, reque
             silver = _silver(writer, layout, bronze, request.reference_date)
             results.counts = {name: result.counts for name, result in silver.items()}
             timer.lap("silver")
-            results.gold_row_counts = _gold(writer, layout, silver)
+            results.gold_row_counts, results.gold_table_hashes = _gold(writer, layout, silver)
             writer.wait()  # every table is in the store before the manifest says so
             timer.lap("gold")
     except Exception as exc:  # the run must end recorded, whatever went wrong
         log.exception("pandas run %s failed", request.run_id)
-        error = error_text(exc)
-    return record_run(store, layout, request, engine_versions(), results, timer, error)
+        failure = RunFailure.of(exc)
+    return record_run(store, layout, request, engine_versions(), results, timer, failure)
 
 
 def _bronze(
@@ -106,7 +108,10 @@ def _silver(
     return silver
 
 
-def _gold(writer: TableWriter, layout: RunLayout, silver: dict[DatasetName, SilverResult]) -> dict[str, int]:
+def _gold(
+    writer: TableWriter, layout: RunLayout, silver: dict[DatasetName, SilverResult]
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Build and write every Gold table; returns their row counts and content hashes (hashed beside the writes)."""
     quality = {str(name): result.counts.model_dump() for name, result in silver.items()}
     tables = build_gold(
         silver[DatasetName.CLIENTS].clean,
@@ -114,6 +119,8 @@ def _gold(writer: TableWriter, layout: RunLayout, silver: dict[DatasetName, Silv
         silver[DatasetName.PROMOTIONS].clean,
         quality,
     )
+    hashes = {}
     for name, table in tables.items():
         writer.write(layout.gold(name), table)
-    return {name: table.num_rows for name, table in tables.items()}
+        hashes[name] = writer.submit(table_content_hash, table, GOLD_TABLES_BY_NAME[name])
+    return {name: table.num_rows for name, table in tables.items()}, {n: h.result() for n, h in hashes.items()}

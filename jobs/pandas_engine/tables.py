@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from twinlake.layout import Location
 from twinlake.store import ObjectStore
+
+Result = TypeVar("Result")
 
 # One file per table is plenty at this scale; the name leaves room for more parts (`part-00001`, ...).
 PART_NAME = "part-00000.parquet"
@@ -22,15 +26,6 @@ def write_table(store: ObjectStore, location: Location, table: pa.Table) -> int:
     body = sink.getvalue()
     store.put(location.bucket, location.key + PART_NAME, body)
     return len(body)
-
-
-def read_table(store: ObjectStore, location: Location) -> pa.Table:
-    """Read every Parquet part under the `location` prefix (in key order) into one table."""
-    parts = [o for o in store.list(location.bucket, location.key) if o.key.endswith(".parquet")]
-    if not parts:
-        raise FileNotFoundError(f"no Parquet files under {location.uri()}")
-    tables = [pq.read_table(io.BytesIO(store.get(location.bucket, p.key).body)) for p in parts]
-    return pa.concat_tables(tables)
 
 
 class TableWriter:
@@ -47,6 +42,10 @@ class TableWriter:
 
     def write(self, location: Location, table: pa.Table) -> None:
         self._pending.append(self._pool.submit(write_table, self.store, location, table))
+
+    def submit(self, work: Callable[..., Result], *args: object) -> Future[Result]:
+        """Run other work that releases the GIL (e.g. hashing a table) beside the writes."""
+        return self._pool.submit(work, *args)
 
     def wait(self) -> int:
         """Block until every submitted write is done; returns the bytes written."""

@@ -1,23 +1,37 @@
 """The connector jars the Spark engine adds to pyspark: resolved by Maven from Maven Central, cached locally.
 
-`stack/spark-jars/pom.xml` names them (Kafka source and s3a, without anything pyspark already ships); Maven's
+`stack/spark-jars/pom.xml` names them (Kafka source, s3a and its committers, without anything pyspark already
+ships); Maven's
 `dependency:copy-dependencies` copies them into `<cache>/spark-jars-<spark version>/`, and the session passes
 their paths as `spark.jars`. Nothing is resolved at session start through Ivy (`spark.jars.packages`).
+
+Where Spark's own `$SPARK_HOME/jars` already holds them (the Spark image bakes them into `/opt/spark/jars`), every
+JVM of the application has them on its classpath from the start, so they are passed once, not again as
+`spark.jars` (which would make each executor fetch its own copy from the driver; the AWS SDK bundle is ~0.5 GiB).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
+
+from twinlake.settings import LocalSettings, cache_dir
 
 SPARK_VERSION = "4.0.1"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POM = REPO_ROOT / "stack" / "spark-jars" / "pom.xml"
 # Jars that must be there for the engine to reach Kafka and S3 (prefixes of the copied file names).
-REQUIRED = ("spark-sql-kafka-0-10_2.13-", "kafka-clients-", "commons-pool2-", "hadoop-aws-", "bundle-")
+REQUIRED = (
+    "spark-sql-kafka-0-10_2.13-",
+    "kafka-clients-",
+    "commons-pool2-",
+    "hadoop-aws-",
+    "bundle-",
+    "spark-hadoop-cloud_2.13-",
+)
 _VERSIONED = re.compile(r"^(?P<name>.+?)-\d+(?:\.\d+)+[\w.+-]*\.jar$")
 
 
@@ -25,13 +39,8 @@ class JarsError(RuntimeError):
     """The connector jars could not be resolved, or clash with pyspark's own jars."""
 
 
-def cache_dir(env: dict[str, str] | None = None) -> Path:
-    """`$TWINLAKE_CACHE_DIR` (default `~/.cache/twinlake`)."""
-    env = dict(os.environ) if env is None else env
-    return Path(env.get("TWINLAKE_CACHE_DIR", str(Path.home() / ".cache" / "twinlake")))
-
-
-def jars_dir(env: dict[str, str] | None = None) -> Path:
+def jars_dir(env: Mapping[str, str] | None = None) -> Path:
+    """`<cache>/spark-jars-<spark version>`, `<cache>` as `twinlake.settings.cache_dir` says."""
     return cache_dir(env) / f"spark-jars-{SPARK_VERSION}"
 
 
@@ -52,6 +61,12 @@ def duplicates_of_pyspark(jars: list[Path]) -> list[str]:
     ours = {artifact_name(j.name): j.name for j in jars}
     theirs = {artifact_name(j.name) for j in pyspark_jars_dir().glob("*.jar")}
     return sorted(ours[name] for name in ours.keys() & theirs)
+
+
+def baked_into_spark(env: Mapping[str, str] | None = None) -> bool:
+    """True when `$SPARK_HOME/jars` already holds every required connector jar (the Spark image)."""
+    spark_home = LocalSettings.load(env).spark_home
+    return spark_home is not None and _complete(spark_home / "jars")
 
 
 def _complete(directory: Path) -> bool:

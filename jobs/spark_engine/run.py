@@ -22,15 +22,17 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
-from jobs.runs import LayerTimer, RunOutcome, RunRequest, RunResults, error_text, record_run
-from jobs.spark_engine.bronze import read_bronze, union_all
+from jobs.runs import LayerTimer, RunFailure, RunOutcome, RunRequest, RunResults, record_run
+from jobs.spark_engine.bronze import LandingFile, read_bronze_files
 from jobs.spark_engine.gold import build_aggregates, build_facts, cluster_by_client
 from jobs.spark_engine.silver import SparkSilverResult, build_silver
 from twinlake.datasets import DATASETS, DatasetName
 from twinlake.gold import FACT_PROMOTION, FACT_PURCHASE, GOLD_TABLES
+from twinlake.inputs import list_landing
 from twinlake.layout import Buckets, Engine, Location, RunLayout
 from twinlake.manifest import DatasetCounts, InputObject
 from twinlake.store import LocalStore, ObjectStore
+from twinlake.tables import stored_table_hash
 
 log = logging.getLogger(__name__)
 ENGINE = Engine.SPARK
@@ -44,8 +46,8 @@ def engine_versions(spark: SparkSession) -> dict[str, str]:
 def uri(location: Location, store: ObjectStore | None = None) -> str:
     """The URI Spark reads and writes a table folder (or object) at: s3a:// for an S3 store, file:// for a
     `LocalStore` (its folder `<root>/<bucket>/<key>`, so benchmarks and tests run Spark without an S3 server)."""
-    if isinstance(store, LocalStore):
-        path = (store.root / location.bucket / location.key).resolve().as_uri()
+    if isinstance(store, LocalStore):  # a raw path, not %-encoded: Spark reads `a%20b` as those five characters
+        path = f"file://{(store.root / location.bucket / location.key).resolve()}"
         return path + "/" if location.key.endswith("/") else path
     return location.uri("s3a")
 
@@ -58,18 +60,19 @@ def execute_run(
     `peak_memory_bytes` is the driver process's (the Python side); the JVM's memory is not included.
     """
     layout = RunLayout(buckets, ENGINE, request.run_id)
-    timer, results, error = LayerTimer(), RunResults(), None
+    timer, results, failure = LayerTimer(), RunResults(), None
     try:
         bronze = _bronze(spark, store, landing_bucket, layout, request.inputs)
         timer.lap("bronze")
         cleans, results.counts = _silver(spark, store, layout, bronze, request.reference_date)
         timer.lap("silver")
         results.gold_row_counts = _gold(spark, store, layout, cleans, results.counts)
+        results.gold_table_hashes = _hash_gold(store, layout)
         timer.lap("gold")
     except Exception as exc:  # the run must end recorded, whatever went wrong
         log.exception("spark run %s failed", request.run_id)
-        error = error_text(exc)
-    return record_run(store, layout, request, engine_versions(spark), results, timer, error)
+        failure = RunFailure.of(exc)
+    return record_run(store, layout, request, engine_versions(spark), results, timer, failure)
 
 
 def _bronze(
@@ -79,22 +82,41 @@ def _bronze(
     layout: RunLayout,
     inputs: tuple[InputObject, ...],
 ) -> dict[DatasetName, DataFrame]:
-    """Validate and read every input object (pinned by ETag), write each dataset's Bronze, read it back."""
-    frames: dict[DatasetName, list[DataFrame]] = {name: [] for name in DatasetName}
-    for source in inputs:
-        obj = store.get(landing_bucket, source.key)
-        if obj.etag != source.etag:
-            raise RuntimeError(f"{source.key} changed during the run (etag {source.etag} -> {obj.etag})")
-        location = uri(Location(landing_bucket, source.key), store)
-        frames[source.dataset].append(read_bronze(spark, DATASETS[source.dataset], source, obj.body, location))
+    """Validate and read every input object (pinned by ETag), write each dataset's Bronze, read it back.
+
+    The driver fetches the objects (several at a time) to validate them; Spark reads most of them again from the
+    store, so once Bronze is written the landing objects are listed again: one replaced meanwhile fails the run
+    (the next run reads the new input set), and a run never mixes two versions of an object.
+    """
+    with ThreadPoolExecutor(max_workers=FETCHERS, thread_name_prefix="landing-get") as pool:
+        files = list(pool.map(lambda source: _fetch(store, landing_bucket, source), inputs))
     bronze: dict[DatasetName, DataFrame] = {}
-    for name, parts in frames.items():
-        if not parts:
+    for name in DatasetName:
+        mine = [f for f in files if f.source.dataset == name]
+        if not mine:
             raise ValueError(f"no input object for dataset {name}")
         target = uri(layout.bronze(name), store)
-        union_all(parts).write.mode("errorifexists").parquet(target)
+        read_bronze_files(spark, DATASETS[name], mine).write.mode("errorifexists").parquet(target)
         bronze[name] = spark.read.parquet(target)
+    _check_unchanged(store, landing_bucket, inputs)
     return bronze
+
+
+FETCHERS = 8  # concurrent GETs of landing objects
+
+
+def _fetch(store: ObjectStore, landing_bucket: str, source: InputObject) -> LandingFile:
+    obj = store.get(landing_bucket, source.key)
+    if obj.etag != source.etag:
+        raise RuntimeError(f"{source.key} changed during the run (etag {source.etag} -> {obj.etag})")
+    return LandingFile(source, obj.body, uri(Location(landing_bucket, source.key), store))
+
+
+def _check_unchanged(store: ObjectStore, landing_bucket: str, inputs: tuple[InputObject, ...]) -> None:
+    now = {i.key: i.etag for i in list_landing(store, landing_bucket)}
+    for source in inputs:
+        if now.get(source.key) != source.etag:
+            raise RuntimeError(f"{source.key} changed during the run (etag {source.etag} -> {now.get(source.key)})")
 
 
 def _silver(
@@ -127,6 +149,14 @@ def _silver(
             result.counts.rows_rejected,
         )
     return cleans, counts
+
+
+def _hash_gold(store: ObjectStore, layout: RunLayout) -> dict[str, str]:
+    """Content hash of every Gold table as stored: read back on the driver (pyarrow releases the GIL, so the
+    tables are hashed side by side)."""
+    with ThreadPoolExecutor(max_workers=GOLD_WRITERS, thread_name_prefix="gold-hash") as pool:
+        futures = {t.name: pool.submit(stored_table_hash, store, layout.gold(t.name), t) for t in GOLD_TABLES}
+        return {name: future.result() for name, future in futures.items()}
 
 
 def _gold(

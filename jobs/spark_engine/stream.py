@@ -5,19 +5,23 @@ checkpoint (default `s3a://<gold>/_checkpoints/spark-engine/`), so Spark, not a 
 offsets, and a batch's offsets count as done only once `foreachBatch` returned. Each micro-batch:
 
 1. collects its messages' values on the driver (small store-event JSON) and handles each one with
-   `twinlake.dead_letter.handle_raw_message`: poison goes to the dead-letter topic, test events are logged;
+   `twinlake.dead_letter.handle_raw_message`: poison goes to the dead-letter topic (once per message, in a record
+   that always fits, so a replayed batch adds nothing), test events are logged;
 2. lists landing (`twinlake.inputs.list_landing`); if a dataset has no object yet, or the input set's
    fingerprint equals the last successful Spark run's (the engine pointer's manifest), nothing runs, so
    duplicate or replayed events do nothing;
 3. otherwise runs `execute_run`. A run that fails on its data (a bad file) is recorded in a `failed` manifest
-   and the query goes on, as the Pandas worker does; an error that escapes the run (the store unreachable, the
-   manifest not written) fails the batch and so the query: the process exits non-zero and, restarted, replays
-   the batch (its offsets were not committed).
+   and the query goes on, as the Pandas worker does; a run the infrastructure failed (the store unreachable,
+   even for the manifest) is retried with back-off by the driver's loop, and the query goes on too; any other
+   error that escapes the run (a missing bucket, a bug) fails the batch and so the query: the process exits
+   non-zero and, restarted, replays the batch (its offsets were not committed).
 
 An empty trigger (no new events) runs no `foreachBatch`, so the driver also reconciles on its own
 (`supervise`): every `settings.reconcile_seconds` it calls `SparkEngine.maybe_run` from the main thread, so an
-event lost by the store or the broker is caught. A lock makes a reconcile and a batch's run take turns (never two
-runs at once). An exception in a reconcile stops the query and the process exits non-zero, as a failed batch does.
+event lost by the store or the broker is caught, and sooner when a run the infrastructure failed is due again
+(`RunScheduler.retry_due`: the store or the broker unreachable is retried with back-off, the query goes on). A lock
+makes a reconcile and a batch's run take turns (never two runs at once). Any other exception in a reconcile stops
+the query and the process exits non-zero, as a failed batch does.
 `--once` reconciles landing once without the topic.
 
 Stopping (SIGTERM / SIGINT): the driver lets a run in progress finish, then stops the query; a batch that was
@@ -37,12 +41,13 @@ from pyspark.sql import DataFrame, SparkSession
 from jobs.health import beat
 from jobs.runs import RunOutcome, RunScheduler
 from jobs.spark_engine.run import ENGINE, execute_run
-from twinlake.dead_letter import Producer, handle_raw_message
+from twinlake.dead_letter import DeadLetters, handle_raw_message
 from twinlake.settings import Settings
 from twinlake.store import ObjectStore
 
 log = logging.getLogger(__name__)
 DEFAULT_TRIGGER = "5 seconds"
+OFFSET_FETCH_RETRIES = 60
 POLL_SECONDS = 1.0  # how often the driver loop wakes up to check for a stop request or a due reconcile
 
 
@@ -57,13 +62,13 @@ def checkpoint_location(settings: Settings) -> str:
 class SparkEngine:
     """Reconciles landing with the last successful run; `maybe_run` is what each micro-batch ends with."""
 
-    def __init__(self, spark: SparkSession, settings: Settings, store: ObjectStore, producer: Producer) -> None:
+    def __init__(self, spark: SparkSession, settings: Settings, store: ObjectStore, dead_letters: DeadLetters) -> None:
         self.spark = spark
         self.settings = settings
         self.store = store
-        self.producer = producer
+        self.dead_letters = dead_letters
         self.scheduler = RunScheduler(
-            store, settings.landing_bucket, settings.gold_bucket, ENGINE, reference_date=settings.reference_date
+            store, settings.landing_bucket, settings.lake, ENGINE, reference_date=settings.reference_date
         )
         self.outcomes: list[RunOutcome] = []
         # Held for the whole of a run decision: a batch (Spark's callback thread) and a reconcile (the driver's
@@ -100,7 +105,7 @@ class SparkEngine:
         for row in rows:
             source = {"topic": row["topic"], "partition": row["partition"], "offset": row["offset"], "key": row["key"]}
             value = bytes(row["value"]) if row["value"] is not None else None
-            relevant += len(handle_raw_message(value, source, self.producer, self.settings))
+            relevant += len(handle_raw_message(value, source, self.dead_letters, self.settings))
         log.info("batch %d: %d messages, %d relevant events", batch_id, len(rows), relevant)
         if relevant:
             self.maybe_run()
@@ -121,6 +126,10 @@ def start_query(
         .option("subscribe", settings.events_topic)
         .option("startingOffsets", starting_offsets)
         .option("failOnDataLoss", "false")
+        # Ride out a broker restart (its offsets are fetched at every trigger): retry for a minute before the
+        # query fails and the process exits for its supervisor.
+        .option("fetchOffset.numRetries", str(OFFSET_FETCH_RETRIES))
+        .option("fetchOffset.retryIntervalMs", "1000")
         .load()
     )
     handler: Callable[[DataFrame, int], None] = engine.handle_batch
@@ -168,7 +177,7 @@ def supervise(
                 log.warning("a run is still in progress after %s s: stopping the query anyway", stop_grace_seconds)
             query.stop()
             return 0
-        if time.monotonic() >= next_reconcile:
+        if time.monotonic() >= next_reconcile or engine.scheduler.retry_due:
             log.debug("periodic reconcile of s3://%s", engine.settings.landing_bucket)
             try:
                 outcome = engine.maybe_run()

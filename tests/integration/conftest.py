@@ -1,77 +1,40 @@
 """Shared fixtures for the integration tests: they run against the real local stack (`make stack-up`).
 
-Nothing here skips: an integration test run without the stack is a failure that says how to start it.
+Nothing here skips: an integration test run without the stack is a failure that says how to start it. Each
+fixture acts as one store role, with that role's own keys, as the entrypoints do: `stack_settings` is the
+engines', `uploader_settings` writes landing, and `admin_settings` (the store's root) is only for fixtures that
+create or remove buckets.
 """
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 
-import boto3
 import pytest
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-from kafka import KafkaAdminClient
-from kafka.errors import KafkaError
 
-from twinlake.settings import MissingSetting, Settings
-
-PROBE_TIMEOUT_S = 10.0
-HOW_TO_START = "run `make stack-up` (and `make stack-status` to see what is wrong)"
-
-
-def _s3_problem(settings: Settings) -> str | None:
-    client = boto3.client(
-        "s3",
-        endpoint_url=settings.s3_endpoint,
-        aws_access_key_id=settings.s3_access_key.get_secret_value(),
-        aws_secret_access_key=settings.s3_secret_key.get_secret_value(),
-        region_name=settings.s3_region,
-        config=Config(s3={"addressing_style": "path"}, connect_timeout=2, read_timeout=5, retries={"max_attempts": 1}),
-    )
-    try:
-        client.list_buckets()
-    except (BotoCoreError, ClientError) as exc:
-        return f"S3 store at {settings.s3_endpoint} does not answer ListBuckets: {exc}"
-    return None
-
-
-def _kafka_problem(settings: Settings) -> str | None:
-    """List topics in a daemon thread so that a wedged broker cannot hang the test session."""
-    outcome: list[str | None] = []
-
-    def probe() -> None:
-        try:
-            admin = KafkaAdminClient(
-                bootstrap_servers=settings.kafka_bootstrap,
-                request_timeout_ms=5000,
-                api_version_auto_timeout_ms=3000,
-            )
-            try:
-                admin.list_topics()
-            finally:
-                admin.close()
-        except (KafkaError, OSError) as exc:
-            outcome.append(f"Kafka at {settings.kafka_bootstrap} does not answer metadata: {exc!r}")
-        else:
-            outcome.append(None)
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(PROBE_TIMEOUT_S)
-    if not outcome:
-        return f"Kafka at {settings.kafka_bootstrap} did not answer within {PROBE_TIMEOUT_S:.0f} s"
-    return outcome[0]
+from tests import stack_probe
+from tests.stack_probe import load_role
+from twinlake.settings import Settings, StoreRole
 
 
 @pytest.fixture(scope="session")
 def stack_settings() -> Settings:
-    """`Settings.load()`, after checking that both the broker and the store answer; fails (never skips)."""
-    try:
-        settings = Settings.load()
-    except MissingSetting as exc:
-        pytest.fail(f"the local stack is not configured ({exc}); {HOW_TO_START}", pytrace=False)
-    problems = [p for p in (_kafka_problem(settings), _s3_problem(settings)) if p]
-    if problems:
-        pytest.fail(f"the local stack is not up: {'; '.join(problems)}; {HOW_TO_START}", pytrace=False)
-    return settings
+    """The engines' settings, after checking that both the broker and the store answer; fails (never skips)."""
+    return stack_probe.stack_settings()
+
+
+@pytest.fixture(scope="session")
+def settings_as(stack_settings: Settings) -> Callable[[StoreRole], Settings]:
+    """`settings_as(role)`: the stack's settings with that role's keys (the stack is checked first)."""
+    return load_role
+
+
+@pytest.fixture(scope="session")
+def uploader_settings(settings_as: Callable[[StoreRole], Settings]) -> Settings:
+    return settings_as(StoreRole.UPLOADER)
+
+
+@pytest.fixture(scope="session")
+def admin_settings(settings_as: Callable[[StoreRole], Settings]) -> Settings:
+    """The store's root keys: only for fixtures that create or remove buckets."""
+    return settings_as(StoreRole.ADMIN)

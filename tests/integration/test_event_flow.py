@@ -8,6 +8,7 @@ Run with `-s` to see the raw versitygw event and the measured upload -> event de
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import statistics
@@ -20,6 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from twinlake.broker import dead_letters
 from twinlake.datasets import DATASETS, DatasetName
 from twinlake.dead_letter import handle_raw_message, source_of
 from twinlake.events import StoreEvent, parse_message
@@ -37,9 +39,9 @@ log = logging.getLogger(__name__)
 
 
 @pytest.fixture(scope="module")
-def settings(stack_settings: Settings) -> Settings:
-    """`Settings.load()`, once the integration conftest has checked that the stack answers."""
-    return stack_settings
+def settings(uploader_settings: Settings) -> Settings:
+    """The uploader's settings (these tests write landing, as the producers do), once the stack answers."""
+    return uploader_settings
 
 
 @pytest.fixture(scope="module")
@@ -182,32 +184,51 @@ def test_poison_message_lands_in_dead_letter_topic(settings: Settings, producer:
     events = reader(settings, settings.events_topic)
     dlq = reader(settings, settings.dead_letter_topic)
     poison = b"\xff\xfe not an event " + uuid.uuid4().hex.encode()
+    letters = dead_letters(settings)
     try:
         producer.send(settings.events_topic, value=poison, key=b"twinlake-test").get(timeout=10)
         (record,) = [r for r in poll_until(events, lambda rs: any(r.value == poison for r in rs)) if r.value == poison]
-        assert handle_raw_message(record.value, source_of(record), producer, settings, log) == []
+        assert handle_raw_message(record.value, source_of(record), letters, settings, log) == []
+        assert handle_raw_message(record.value, source_of(record), letters, settings, log) == []  # a replay
 
-        def envelopes(records: list[Any]) -> list[dict[str, Any]]:
-            found = []
-            for r in records:
-                body = json.loads(r.value)
-                if base64.b64decode(body["original_base64"] or "") == poison:
-                    found.append(body)
-            return found
+        def ours(records: list[Any]) -> list[Any]:
+            return [r for r in records if base64.b64decode(json.loads(r.value)["original"]["base64"] or "") == poison]
 
-        (envelope,) = envelopes(poll_until(dlq, lambda rs: bool(envelopes(rs))))
+        (dead,) = ours(poll_until(dlq, lambda rs: bool(ours(rs))))
+        time.sleep(1.0)  # a second record would arrive right behind the first
+        assert ours([r for batch in dlq.poll(timeout_ms=500).values() for r in batch]) == []
     finally:
         events.close()
         dlq.close()
 
+    envelope = json.loads(dead.value)
+    assert dead.key == f"{settings.events_topic}/{record.partition}/{record.offset}".encode()
     assert "not UTF-8" in envelope["error"]
-    assert envelope["original_text"] is None
     assert envelope["source"] == {
         "topic": settings.events_topic,
         "partition": record.partition,
         "offset": record.offset,
         "key": "twinlake-test",
     }
+    assert dict(dead.headers)["twinlake-payload-truncated"] == b"false"
+
+
+def test_a_900_kb_poison_message_reaches_the_dead_letter_topic_cut_to_a_bound(
+    settings: Settings, producer: KafkaProducer
+) -> None:
+    poison = b"{" + uuid.uuid4().hex.encode() * 28_125  # 900 KB, not JSON
+    source = {"topic": settings.events_topic, "partition": 0, "offset": 10**12 + int(time.time()), "key": None}
+    dlq = reader(settings, settings.dead_letter_topic)
+    try:
+        assert handle_raw_message(poison, source, dead_letters(settings), settings, log) == []
+        key = f"{source['topic']}/{source['partition']}/{source['offset']}".encode()
+        (dead,) = [r for r in poll_until(dlq, lambda rs: any(r.key == key for r in rs)) if r.key == key]
+    finally:
+        dlq.close()
+    original = json.loads(dead.value)["original"]
+    assert (original["size"], original["truncated"]) == (len(poison), True)
+    assert original["sha256"] == hashlib.sha256(poison).hexdigest()
+    assert len(dead.value) < 200_000 and dict(dead.headers)["twinlake-payload-truncated"] == b"true"
 
 
 def test_upload_to_event_delay(s3: S3Client, settings: Settings) -> None:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import pytest
 from jobs.pandas_engine.run import RunOutcome
 from jobs.pandas_engine.worker import PandasWorker
 from producers.upload import upload_paths
-from twinlake.broker import event_consumer, event_producer
+from twinlake.broker import dead_letters, event_consumer, event_producer
 from twinlake.layout import Engine, engine_pointer, global_pointer
 from twinlake.pointer import read_pointer
 from twinlake.s3 import s3_client
@@ -28,28 +26,8 @@ AS_OF = date(2026, 11, 26)
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("generated")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "producers.generate",
-            "--rows",
-            "5000",
-            "--seed",
-            "11",
-            "--as-of",
-            AS_OF.isoformat(),
-            "--fault-rate",
-            "0.01",
-            "--out",
-            str(out),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return out
+def generated(generated_landing: Callable[..., Path]) -> Path:
+    return generated_landing(5000, 11, AS_OF, 0.01)
 
 
 @pytest.fixture
@@ -60,17 +38,24 @@ def settings(stack_settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def store(settings: Settings) -> Iterator[S3Store]:
-    s = S3Store(s3_client(settings))
-    s.delete_prefix(settings.landing_bucket, "")
+def landing(uploader_settings: Settings) -> Iterator[S3Store]:
+    """The uploader's view of the store (it writes and clears landing); landing is empty before and after."""
+    s = S3Store(s3_client(uploader_settings))
+    s.delete_prefix(uploader_settings.landing_bucket, "")
     yield s
-    s.delete_prefix(settings.landing_bucket, "")
+    s.delete_prefix(uploader_settings.landing_bucket, "")
+
+
+@pytest.fixture
+def store(settings: Settings, landing: S3Store) -> S3Store:
+    """The engines' view of the store (the worker's keys): reads landing, writes the lake."""
+    return S3Store(s3_client(settings))
 
 
 @pytest.fixture
 def worker(settings: Settings, store: S3Store) -> Iterator[PandasWorker]:
     consumer = event_consumer(settings, f"test-pandas-{uuid.uuid4().hex[:8]}", auto_offset_reset="latest")
-    w = PandasWorker(settings, store, consumer, event_producer(settings))
+    w = PandasWorker(settings, store, consumer, dead_letters(settings))
     w.step()  # joins the group, gets partitions, start-up reconcile (landing is empty: waits)
     while not consumer.assignment():
         w.step()
@@ -94,10 +79,15 @@ def steps_without_run(worker: PandasWorker, seconds: float) -> None:
 
 
 def test_upload_run_manifest_pointer_then_replay_then_bad_file(
-    worker: PandasWorker, store: S3Store, settings: Settings, generated: Path
+    worker: PandasWorker,
+    store: S3Store,
+    landing: S3Store,
+    settings: Settings,
+    uploader_settings: Settings,
+    generated: Path,
 ) -> None:
     truth = json.loads((generated / "truth.json").read_text())["datasets"]
-    uploaded = upload_paths(settings, [generated], progress=False)
+    uploaded = upload_paths(uploader_settings, [generated], progress=False)
     landed = time.monotonic()
     outcome = step_until_run(worker)
     landed_to_pointer = time.monotonic() - landed
@@ -136,11 +126,12 @@ def test_upload_run_manifest_pointer_then_replay_then_bad_file(
     # a bad file: the run fails with the reason, the pointer stays, the worker goes on
     bad = generated.parent / "bad" / "clients" / "broken.csv"
     bad.parent.mkdir(parents=True, exist_ok=True)
-    bad.write_text("client_id;name;email;signup_date;country\n1;a;a@b.cd;2020-01-01;France\n")
-    store.put(settings.landing_bucket, "clients/broken.csv", bad.read_bytes())
+    # a name of its own: a bad input set is never retried, and this lake may have seen this file before
+    bad.write_text(f"client_id;name;email;signup_date;country\n1;{uuid.uuid4().hex};a@b.cd;2020-01-01;France\n")
+    landing.put(settings.landing_bucket, "clients/broken.csv", bad.read_bytes())
     failed = step_until_run(worker).manifest
     assert failed.status == "failed" and failed.error and "clients/broken.csv: wrong delimiter" in failed.error
     pointer_after = read_pointer(store, engine_pointer(settings.gold_bucket, Engine.PANDAS))
     assert pointer_after is not None and pointer_after[0].run_id == manifest.run_id
-    store.delete_prefix(settings.landing_bucket, "clients/broken.csv")
+    landing.delete_prefix(settings.landing_bucket, "clients/broken.csv")
     steps_without_run(worker, 3)  # back to the last good input set: nothing to do, and still consuming

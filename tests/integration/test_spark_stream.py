@@ -11,25 +11,24 @@ data (same ETags) never make the input set look already done.
 
 from __future__ import annotations
 
-import os
+import json
 import random
 import re
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import IO
+from typing import Any
 
 import pytest
-from kafka import KafkaAdminClient
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
 from producers.upload import upload_paths
+from tests.processes import EngineProcess, wait_for_log, wait_until
+from tests.processes import engine_env as engine_env_at
 from twinlake.datasets import DatasetName
 from twinlake.inputs import input_fingerprint, list_landing, missing_datasets
 from twinlake.layout import Engine, Location, engine_pointer, global_pointer
@@ -46,68 +45,11 @@ AS_OF = date(2026, 11, 26)
 REPO = Path(__file__).resolve().parents[2]
 SPARK_RUN_TIMEOUT = 240.0  # session start + a run of 3 x 3,000 rows on a loaded 2-core machine, with margin
 PANDAS_RUN_TIMEOUT = 120.0
-STOP_TIMEOUT = 60.0
 TRIGGER = "2 seconds"
 
 
-class EngineProcess:
-    """One engine entrypoint as a child process (own session), its output in a log file."""
-
-    def __init__(self, name: str, args: list[str], env: dict[str, str], log_path: Path) -> None:
-        self.name = name
-        self.args = [sys.executable, "-m", *args]
-        self.env = env
-        self.log_path = log_path
-        self.proc: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
-
-    def start(self) -> EngineProcess:
-        assert self.proc is None or self.proc.poll() is not None, f"{self.name} is already running"
-        self._log = self.log_path.open("ab")
-        self._log.write(f"\n==== start {' '.join(self.args)}\n".encode())
-        self._log.flush()
-        self.proc = subprocess.Popen(
-            self.args, cwd=REPO, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        return self
-
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self, timeout: float = STOP_TIMEOUT) -> int | None:
-        """SIGTERM the entrypoint (only it: the graceful path), wait; kill its process group if it hangs."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-        return self.proc.returncode
-
-    def wait_exit(self, timeout: float) -> int:
-        assert self.proc is not None
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"{self.name} still running after {timeout:.0f} s; log:\n{self.log_tail()}") from None
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:])
-
-
 def engine_env(**overrides: str) -> dict[str, str]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TWINLAKE_REFERENCE_DATE": AS_OF.isoformat()}
-    env.update(overrides)
-    return env
+    return engine_env_at(AS_OF, **overrides)
 
 
 def spark_process(tmp: Path, checkpoint: Path, *extra: str, env: dict[str, str] | None = None) -> EngineProcess:
@@ -138,48 +80,9 @@ def pointed_manifest(store: S3Store, settings: Settings, engine: Engine) -> tupl
     return found[0], read_manifest(store, Location(settings.gold_bucket, found[0].manifest))
 
 
-def wait_until(what: str, check: Callable[[], bool], timeout: float, *procs: EngineProcess) -> float:
-    """Poll `check` until true; fail early if one of `procs` died. Returns the seconds waited."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if check():
-            return time.monotonic() - started
-        for proc in procs:
-            if not proc.running():
-                raise AssertionError(f"{proc.name} exited while waiting for {what}; log:\n{proc.log_tail()}")
-        time.sleep(1.0)
-    tails = "\n".join(f"--- {p.name}:\n{p.log_tail()}" for p in procs)
-    raise AssertionError(f"not within {timeout:.0f} s: {what}\n{tails}")
-
-
-def wait_for_log(proc: EngineProcess, text: str, timeout: float, after: int = 0) -> None:
-    wait_until(f"{proc.name} to log {text!r}", lambda: text in proc.log_text()[after:], timeout, proc)
-
-
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("generated")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "producers.generate",
-            "--rows",
-            "3000",
-            "--seed",
-            "21",
-            "--as-of",
-            AS_OF.isoformat(),
-            "--fault-rate",
-            "0.01",
-            "--out",
-            str(out),
-        ],
-        check=True,
-        capture_output=True,
-        cwd=REPO,
-    )
-    return out
+def generated(generated_landing: Callable[..., Path]) -> Path:
+    return generated_landing(3000, 21, AS_OF, 0.01)
 
 
 @pytest.fixture(scope="module")
@@ -188,11 +91,18 @@ def settings(stack_settings: Settings) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def store(settings: Settings) -> Iterator[S3Store]:
-    s = S3Store(s3_client(settings))
-    s.delete_prefix(settings.landing_bucket, "")
+def landing(uploader_settings: Settings) -> Iterator[S3Store]:
+    """The uploader's view of the store (it writes and clears landing); landing is empty before and after."""
+    s = S3Store(s3_client(uploader_settings))
+    s.delete_prefix(uploader_settings.landing_bucket, "")
     yield s
-    s.delete_prefix(settings.landing_bucket, "")
+    s.delete_prefix(uploader_settings.landing_bucket, "")
+
+
+@pytest.fixture(scope="module")
+def store(settings: Settings, landing: S3Store) -> S3Store:
+    """The engines' view of the store: reads landing and the lake."""
+    return S3Store(s3_client(settings))
 
 
 @pytest.fixture
@@ -208,14 +118,15 @@ def silent_topic(settings: Settings) -> Iterator[str]:
         admin.close()
 
 
-def upload_small_set(settings: Settings, store: S3Store, generated: Path, folder: Path, rows: int = 30) -> str:
-    """Upload the first `rows` rows of each generated file under new keys; returns the landing fingerprint."""
+def upload_small_set(uploader: Settings, store: S3Store, generated: Path, folder: Path, rows: int = 30) -> str:
+    """Upload (as the uploader) the first `rows` rows of each generated file under new keys; returns the landing
+    fingerprint."""
     folder.mkdir(parents=True, exist_ok=True)
     for source in sorted(generated.glob("*.csv")):
         lines = source.read_text().splitlines(keepends=True)[: rows + 1]
         (folder / source.name).write_text("".join(lines))
-    upload_paths(settings, [folder], dated=True, day=unique_day(), progress=False)
-    return input_fingerprint(list_landing(store, settings.landing_bucket))
+    upload_paths(uploader, [folder], dated=True, day=unique_day(), progress=False)
+    return input_fingerprint(list_landing(store, uploader.landing_bucket))
 
 
 @dataclass
@@ -234,7 +145,11 @@ class FirstRuns:
 
 @pytest.fixture(scope="module")
 def first_runs(
-    tmp_path_factory: pytest.TempPathFactory, settings: Settings, store: S3Store, generated: Path
+    tmp_path_factory: pytest.TempPathFactory,
+    settings: Settings,
+    uploader_settings: Settings,
+    store: S3Store,
+    generated: Path,
 ) -> Iterator[FirstRuns]:
     tmp = tmp_path_factory.mktemp("spark-stream")
     checkpoint = tmp / f"checkpoint-{uuid.uuid4().hex[:8]}"
@@ -248,7 +163,7 @@ def first_runs(
         spark.start()
         pandas.start()
         wait_for_log(spark, "started: trigger", 120)  # session up, query started: events will be seen live
-        uploaded = upload_paths(settings, [generated], dated=True, day=unique_day(), progress=False)
+        uploaded = upload_paths(uploader_settings, [generated], dated=True, day=unique_day(), progress=False)
         landed = time.monotonic()
         inputs = list_landing(store, settings.landing_bucket)
         assert sorted((i.key, i.etag) for i in inputs) == sorted((u.key, u.etag) for u in uploaded)
@@ -302,7 +217,7 @@ def test_both_engines_run_the_uploaded_input_set_once_with_equal_results(
 
 
 def test_restart_on_the_same_checkpoint_runs_only_what_changed_while_down(
-    first_runs: FirstRuns, settings: Settings, store: S3Store, generated: Path
+    first_runs: FirstRuns, settings: Settings, uploader_settings: Settings, store: S3Store, generated: Path
 ) -> None:
     first_runs.pandas.stop()  # only Spark from here on (and half the CPU back)
     spark = first_runs.spark
@@ -327,7 +242,7 @@ def test_restart_on_the_same_checkpoint_runs_only_what_changed_while_down(
     extra = first_runs.tmp / "extra" / "clients.csv"
     extra.parent.mkdir(exist_ok=True)
     extra.write_text("".join((generated / "clients.csv").read_text().splitlines(keepends=True)[:21]))
-    upload_paths(settings, [extra], dated=True, day=unique_day(), progress=False)
+    upload_paths(uploader_settings, [extra], dated=True, day=unique_day(), progress=False)
     second = input_fingerprint(list_landing(store, settings.landing_bucket))
     assert second != first
 
@@ -351,10 +266,10 @@ def test_restart_on_the_same_checkpoint_runs_only_what_changed_while_down(
 
 
 def test_a_batch_that_cannot_write_fails_the_query_and_the_process_exits_non_zero(
-    tmp_path: Path, settings: Settings, store: S3Store, generated: Path
+    tmp_path: Path, settings: Settings, uploader_settings: Settings, store: S3Store, generated: Path
 ) -> None:
     if missing_datasets(list_landing(store, settings.landing_bucket)):
-        upload_paths(settings, [generated], dated=True, day=unique_day(), progress=False)
+        upload_paths(uploader_settings, [generated], dated=True, day=unique_day(), progress=False)
     missing = f"nonexistent-{uuid.uuid4().hex[:8]}"
     proc = spark_process(
         tmp_path,
@@ -377,10 +292,16 @@ def test_a_batch_that_cannot_write_fails_the_query_and_the_process_exits_non_zer
 
 
 def test_the_periodic_reconcile_runs_a_new_input_set_without_any_event(
-    tmp_path: Path, settings: Settings, store: S3Store, generated: Path, silent_topic: str
+    tmp_path: Path,
+    settings: Settings,
+    uploader_settings: Settings,
+    store: S3Store,
+    landing: S3Store,
+    generated: Path,
+    silent_topic: str,
 ) -> None:
-    store.delete_prefix(settings.landing_bucket, "")
-    fingerprint = upload_small_set(settings, store, generated, tmp_path / "small")
+    landing.delete_prefix(settings.landing_bucket, "")
+    fingerprint = upload_small_set(uploader_settings, store, generated, tmp_path / "small")
     proc = spark_process(
         tmp_path,
         tmp_path / "checkpoint",
@@ -408,10 +329,10 @@ def test_the_periodic_reconcile_runs_a_new_input_set_without_any_event(
 
 
 def test_a_failing_reconcile_stops_the_query_and_the_process_exits_non_zero(
-    tmp_path: Path, settings: Settings, store: S3Store, generated: Path, silent_topic: str
+    tmp_path: Path, settings: Settings, uploader_settings: Settings, store: S3Store, generated: Path, silent_topic: str
 ) -> None:
     if missing_datasets(list_landing(store, settings.landing_bucket)):
-        upload_small_set(settings, store, generated, tmp_path / "small")
+        upload_small_set(uploader_settings, store, generated, tmp_path / "small")
     missing = f"nonexistent-{uuid.uuid4().hex[:8]}"
     proc = spark_process(
         tmp_path,
@@ -427,3 +348,85 @@ def test_a_failing_reconcile_stops_the_query_and_the_process_exits_non_zero(
         assert "the periodic reconcile failed" in proc.log_text(), proc.log_tail()
     finally:
         proc.stop()
+
+
+@pytest.fixture
+def private_topics(settings: Settings) -> Iterator[tuple[str, str]]:
+    """An events topic and a dead-letter topic of the test's own: it alone writes to them, counts are exact."""
+    suffix = uuid.uuid4().hex[:8]
+    names = (f"twinlake.test-events-{suffix}", f"twinlake.test-dlq-{suffix}")
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=10_000)
+    try:
+        admin.create_topics([NewTopic(names[0], 3, 1), NewTopic(names[1], 1, 1)], timeout_ms=10_000)
+        yield names
+        admin.delete_topics(list(names), timeout_ms=10_000)
+    finally:
+        admin.close()
+
+
+def dead_letter_records(settings: Settings, topic: str) -> list[Any]:
+    """Every record of a dead-letter topic, from the start."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+    try:
+        (tp,) = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign([tp])
+        end = consumer.end_offsets([tp])[tp]
+        consumer.seek_to_beginning(tp)
+        records: list[Any] = []
+        deadline = time.monotonic() + 30
+        while consumer.position(tp) < end and time.monotonic() < deadline:
+            records.extend(r for batch in consumer.poll(timeout_ms=500).values() for r in batch)
+        return records
+    finally:
+        consumer.close()
+
+
+POISON = [b"\xff\xfe not UTF-8", b"not json", b"[]", b'{"Records": 5}', b'{"Records": []}', b"\x00" * 10]
+
+
+def produce(settings: Settings, topic: str, values: list[bytes]) -> None:
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    try:
+        for value in values:
+            producer.send(topic, value=value).get(timeout=10)
+    finally:
+        producer.close(timeout=5)
+
+
+def consume_with_spark(tmp: Path, checkpoint: Path, topics: tuple[str, str], messages: int) -> None:
+    """Run the Spark engine on the test's topics until a batch has read `messages` messages, then stop it (exit 0)."""
+    env = engine_env(TWINLAKE_EVENTS_TOPIC=topics[0], TWINLAKE_DEAD_LETTER_TOPIC=topics[1])
+    proc = spark_process(tmp, checkpoint, "--reconcile-seconds", "3600", env=env)
+    offset = len(proc.log_text())
+    proc.start()
+    try:
+        wait_for_log(proc, f"{messages} messages", 180, after=offset)
+        time.sleep(3)  # another trigger or two: the query must still run
+        assert proc.running(), proc.log_tail()
+    finally:
+        assert proc.stop() == 0, proc.log_tail()
+
+
+def sources_of(records: list[Any]) -> list[tuple[str, int, int]]:
+    return [(s["topic"], s["partition"], s["offset"]) for s in (json.loads(r.value)["source"] for r in records)]
+
+
+def test_a_900_kb_poison_message_is_dead_lettered_and_the_query_goes_on(
+    tmp_path: Path, settings: Settings, private_topics: tuple[str, str]
+) -> None:
+    produce(settings, private_topics[0], [b"{" + b"x" * 900_000, b"not json"])  # 900 KB, not JSON
+    consume_with_spark(tmp_path, tmp_path / "checkpoint", private_topics, 2)
+    records = dead_letter_records(settings, private_topics[1])
+    assert len(records) == len(set(sources_of(records))) == 2, sources_of(records)
+    assert max(len(r.value) for r in records) < 1_000_000
+
+
+def test_a_replay_does_not_dead_letter_a_message_twice(
+    tmp_path: Path, settings: Settings, private_topics: tuple[str, str]
+) -> None:
+    produce(settings, private_topics[0], POISON)
+    for attempt in range(2):  # a new checkpoint each time: the second process replays every message
+        consume_with_spark(tmp_path, tmp_path / f"checkpoint-{attempt}", private_topics, len(POISON))
+        records = dead_letter_records(settings, private_topics[1])
+        sources = sources_of(records)
+        assert len(records) == len(set(sources)) == len(POISON), f"attempt {attempt}: {sorted(sources)}"

@@ -3,8 +3,7 @@ identical per-rule counts, and identical Gold tables (schemas and rows, in order
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,11 +24,10 @@ def _rows(table: pa.Table) -> set[tuple[Any, ...]]:
 
 
 @pytest.fixture(scope="module")
-def outputs(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[EngineOutput, EngineOutput]:
-    landing = tmp_path_factory.mktemp("landing")
-    command = [sys.executable, "-m", "producers.generate", "--rows", "20000", "--seed", "7"]
-    command += ["--as-of", REFERENCE.isoformat(), "--fault-rate", "0.01", "--out", str(landing)]
-    subprocess.run(command, check=True, capture_output=True, cwd=Path(__file__).resolve().parents[2])
+def outputs(
+    spark: Any, tmp_path_factory: pytest.TempPathFactory, generated_landing: Callable[..., Path]
+) -> tuple[EngineOutput, EngineOutput]:
+    landing = generated_landing(20000, 7, REFERENCE, 0.01)
     files = {n: [landing / f"{n}.csv"] for n in DatasetName}
     return run_pandas(files, REFERENCE), run_spark(spark, files, REFERENCE, tmp_path_factory.mktemp("spark"))
 

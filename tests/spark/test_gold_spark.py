@@ -12,7 +12,7 @@ import pytest
 from jobs.pandas_engine.gold import build_gold as pandas_gold
 from jobs.spark_engine.gold import build_gold as spark_gold
 from jobs.spark_engine.spark_schema import literal_frame, silver_schema
-from tests.unit.test_gold_pandas import CLIENT_ROWS, clients, promotions, purchases, quality
+from tests.silver_frames import CLIENT_ROWS, clients, promotions, purchases, quality
 from twinlake.datasets import DATASETS, DatasetName
 from twinlake.gold import GOLD_TABLES
 

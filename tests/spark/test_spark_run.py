@@ -3,8 +3,7 @@ on the same landing objects: the same manifest counts, and every table (Silver a
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ from twinlake.store import LocalStore
 pytestmark = pytest.mark.spark
 REFERENCE = date(2026, 11, 26)
 BUCKETS = Buckets(bronze="bronze", silver="silver", gold="gold")
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _table(store: LocalStore, location: Location) -> pa.Table:
@@ -37,14 +35,13 @@ def _rows(table: pa.Table) -> set[tuple[Any, ...]]:
 
 
 @pytest.fixture(scope="module")
-def runs(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[LocalStore, RunOutcome, RunOutcome]:
+def runs(
+    spark: Any, tmp_path_factory: pytest.TempPathFactory, generated_landing: Callable[..., Path]
+) -> tuple[LocalStore, RunOutcome, RunOutcome]:
     from jobs.pandas_engine.run import execute_run as pandas_run
     from jobs.spark_engine.run import execute_run as spark_run
 
-    landing = tmp_path_factory.mktemp("landing")
-    command = [sys.executable, "-m", "producers.generate", "--rows", "2000", "--seed", "11"]
-    command += ["--as-of", REFERENCE.isoformat(), "--fault-rate", "0.02", "--out", str(landing)]
-    subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+    landing = generated_landing(2000, 11, REFERENCE, 0.02)
     store = LocalStore(tmp_path_factory.mktemp("store"))
     for name in DatasetName:
         store.put("landing", f"{name}.csv", (landing / f"{name}.csv").read_bytes())
@@ -59,6 +56,14 @@ def test_run_succeeds_with_the_pandas_counts(runs: tuple[LocalStore, RunOutcome,
     assert spark.manifest.datasets == pandas.manifest.datasets
     assert spark.manifest.gold_row_counts == pandas.manifest.gold_row_counts
     assert set(spark.manifest.gold_row_counts) == {t.name for t in GOLD_TABLES}
+
+
+def test_both_engines_record_the_same_content_hash_for_every_gold_table(
+    runs: tuple[LocalStore, RunOutcome, RunOutcome],
+) -> None:
+    _, pandas, spark = runs
+    assert set(spark.manifest.gold_table_hashes) == {t.name for t in GOLD_TABLES}
+    assert spark.manifest.gold_table_hashes == pandas.manifest.gold_table_hashes
 
 
 def test_run_tables_equal_the_pandas_tables(runs: tuple[LocalStore, RunOutcome, RunOutcome]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,10 +12,11 @@ from pyspark.sql import functions as F
 
 from jobs.spark_engine import gold
 from jobs.spark_engine.compiler import java_full_match, trim, unique_among_clean
-from jobs.spark_engine.jars import artifact_name
+from jobs.spark_engine.jars import REQUIRED, artifact_name, baked_into_spark
 from jobs.spark_engine.session import session_config
 from twinlake.datasets import DatasetName
 from twinlake.rules import EMAIL_PATTERN, POSITIVE_ID_PATTERN, TRIM_CHARACTERS, NotAmongClean
+from twinlake.settings import Settings
 
 pytestmark = pytest.mark.spark
 
@@ -72,6 +74,19 @@ def test_session_config_is_explicit() -> None:
     assert "spark.jars.packages" not in config
 
 
+def test_s3a_output_is_committed_by_the_magic_committer() -> None:
+    settings = Settings.model_validate({"s3_access_key": "k", "s3_secret_key": "s"})
+    config = session_config(settings, "local[2]")
+    assert config["spark.hadoop.fs.s3a.committer.name"] == "magic"
+    assert config["spark.sql.sources.commitProtocolClass"].endswith(".cloud.PathOutputCommitProtocol")
+    assert config["spark.sql.parquet.output.committer.class"].endswith(".cloud.BindingParquetOutputCommitter")
+    assert config["spark.hadoop.mapreduce.outputcommitter.factory.scheme.s3a"].endswith("S3ACommitterFactory")
+    assert any("spark-hadoop-cloud_2.13-4.0.1.jar" in jar for jar in config["spark.jars"].split(","))
+    # without the connector jars (or without a store) the committer's classes are not there: Hadoop's default
+    assert "spark.sql.sources.commitProtocolClass" not in session_config(settings, "local[2]", with_jars=False)
+    assert "spark.sql.sources.commitProtocolClass" not in session_config(None, "local[2]", with_jars=False)
+
+
 def test_artifact_names() -> None:
     assert artifact_name("kafka-clients-3.9.1.jar") == "kafka-clients"
     assert artifact_name("spark-sql-kafka-0-10_2.13-4.0.1.jar") == "spark-sql-kafka-0-10_2.13"
@@ -81,3 +96,15 @@ def test_artifact_names() -> None:
 def test_clean_ids_are_unique_only_where_a_repeated_id_rule_says_so() -> None:
     assert unique_among_clean(NotAmongClean("client_id", DatasetName.CLIENTS, "client_id"))
     assert not unique_among_clean(NotAmongClean("client_id", DatasetName.CLIENTS, "email"))
+
+
+def test_connector_jars_baked_into_spark_are_not_passed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    jars = tmp_path / "spark" / "jars"
+    jars.mkdir(parents=True)
+    monkeypatch.setenv("SPARK_HOME", str(tmp_path / "spark"))
+    for prefix in REQUIRED[:-1]:
+        (jars / f"{prefix}1.0.jar").touch()
+    assert not baked_into_spark()  # one required jar still missing: the session must pass them
+    (jars / f"{REQUIRED[-1]}2.24.6.jar").touch()
+    assert baked_into_spark()
+    assert "spark.jars" not in session_config(None, "local[1]")  # on the classpath already: passed once

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from jobs.pandas_engine.arrow_schema import arrow_type, gold_schema
 from jobs.pandas_engine.gold import average_cents, build_gold, from_cents, to_cents
+from tests.silver_frames import CLIENT_ROWS, D5, D12, DATE, I64, STR, clients, promotions, purchases, quality
 from twinlake.gold import GOLD_TABLES, GOLD_TABLES_BY_NAME, data_quality_rows
 
 MONTH_NAMES = (
@@ -38,59 +39,7 @@ MONTH_NAMES = (
 )
 
 D = Decimal
-D12, D5, D18 = pa.decimal128(12, 2), pa.decimal128(5, 2), pa.decimal128(18, 2)
-STR, I32, I64, DATE = pa.string(), pa.int32(), pa.int64(), pa.date32()
-
-CLIENT_TYPES = {"client_id": I64, "name": STR, "email": STR, "signup_date": DATE, "country": STR}
-PURCHASE_TYPES = {"purchase_id": I64, "client_id": I64, "purchase_date": DATE, "amount": D12, "product": STR}
-PROMOTION_TYPES = {"promo_id": I64, "client_id": I64, "promo_name": STR, "promo_value": D5}
-LINEAGE_TYPES = {"_source_key": STR, "_source_etag": STR, "_row_number": I64}
-
-
-def frame(types: Mapping[str, pa.DataType], rows: Sequence[tuple[Any, ...]]) -> pd.DataFrame:
-    """A Silver-like frame: pyarrow-backed columns, lineage columns, and a non-default index."""
-    data: dict[str, pd.Series[Any]] = {}
-    index = pd.Index([10 * i + 7 for i in range(len(rows))])
-    for i, (name, kind) in enumerate(types.items()):
-        data[name] = pd.Series(pa.array([r[i] for r in rows], kind), dtype=pd.ArrowDtype(kind), index=index)
-    lineage: dict[str, list[Any]] = {
-        "_source_key": ["landing/x.csv"] * len(rows),
-        "_source_etag": ["e"] * len(rows),
-    }
-    lineage["_row_number"] = list(range(1, len(rows) + 1))
-    for name, kind in LINEAGE_TYPES.items():
-        data[name] = pd.Series(pa.array(lineage[name], kind), dtype=pd.ArrowDtype(kind), index=index)
-    return pd.DataFrame(data)
-
-
-def clients(rows: Sequence[tuple[Any, ...]]) -> pd.DataFrame:
-    return frame(CLIENT_TYPES, rows)
-
-
-def purchases(rows: Sequence[tuple[Any, ...]]) -> pd.DataFrame:
-    return frame(PURCHASE_TYPES, rows)
-
-
-def promotions(rows: Sequence[tuple[Any, ...]]) -> pd.DataFrame:
-    return frame(PROMOTION_TYPES, rows)
-
-
-def quality(
-    clean: Mapping[str, int] | None = None, by_rule: Mapping[str, Mapping[str, int]] | None = None
-) -> dict[str, dict[str, Any]]:
-    """DQ counts: rows_rejected is the largest count in `by_rule` (0 if none); rows_in = clean + rejected."""
-    out: dict[str, dict[str, Any]] = {}
-    for ds in ("clients", "purchases", "promotions"):
-        rules = dict((by_rule or {}).get(ds, {}))
-        rejected = max(rules.values(), default=0)
-        n_clean = (clean or {}).get(ds, 0)
-        out[ds] = {
-            "rows_in": n_clean + rejected,
-            "rows_clean": n_clean,
-            "rows_rejected": rejected,
-            "rejected_by_rule": rules,
-        }
-    return out
+D18, I32 = pa.decimal128(18, 2), pa.int32()
 
 
 def rows(table: pa.Table, *columns: str) -> list[tuple[Any, ...]]:
@@ -101,12 +50,6 @@ def rows(table: pa.Table, *columns: str) -> list[tuple[Any, ...]]:
 
 # ---- the main fixture: four clients (input unsorted), five purchases, five promotions ----------------------
 
-CLIENT_ROWS = [
-    (3, "Carol", "carol@example.com", date(2022, 3, 10), "France"),
-    (1, "Alice", "alice@example.com", date(2020, 1, 15), "France"),
-    (4, "Dan", "dan@example.com", date(2023, 7, 4), "Spain"),  # no purchase, no promotion
-    (2, "Bob", "bob@example.com", date(2021, 6, 1), "Germany"),
-]
 PURCHASE_ROWS = [
     (105, 1, date(2024, 12, 30), D("10.00"), "Laptop"),  # Monday: ISO 2025-W01, calendar 2024-12
     (101, 2, date(2025, 1, 3), D("10.01"), "Laptop"),  # Friday, ISO 2025-W01

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from jobs.pandas_engine.run import RunOutcome, RunRequest, execute_run
-from jobs.pandas_engine.tables import read_table
+from tests.csv_cases import BAD_FILES
 from tests.landing import BUCKETS, LANDING, csv_bytes
 from tests.rule_cases import BASE_ROWS, REFERENCE_DATE
 from twinlake.datasets import DatasetName
@@ -17,6 +17,7 @@ from twinlake.layout import Engine, Location, RunLayout, engine_pointer, global_
 from twinlake.manifest import read_manifest
 from twinlake.pointer import read_pointer
 from twinlake.store import LocalStore
+from twinlake.tables import read_table
 
 T0 = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
 
@@ -71,37 +72,6 @@ def test_bronze_keeps_raw_text_and_lineage(store: LocalStore) -> None:
             "_row_number": 1,
         }
     ]
-
-
-BAD_FILES: dict[str, tuple[bytes, str]] = {
-    "empty object": (b"", "empty object"),
-    "header only": (b"client_id,name,email,signup_date,country\n", "header only"),
-    "missing column": (
-        b"client_id,name,email,country\n1,a,a@b.cd,France\n",
-        "missing columns ['signup_date']",
-    ),
-    "extra column": (
-        b"client_id,name,email,signup_date,country,x\n1,a,a@b.cd,2020-01-01,France,1\n",
-        "unexpected columns ['x']",
-    ),
-    "wrong delimiter": (
-        b"client_id;name;email;signup_date;country\n1;a;a@b.cd;2020-01-01;France\n",
-        "wrong delimiter",
-    ),
-    "not utf-8": (
-        "client_id,name,email,signup_date,country\n1,Zoë,a@b.cd,2020-01-01,France\n".encode("latin-1"),
-        "not UTF-8",
-    ),
-    "binary garbage": (bytes(range(256)) * 8, "binary content"),
-    "huge line": (
-        b"client_id,name,email,signup_date,country\n1," + b"x" * (2 << 20) + b",a@b.cd,2020-01-01,France\n",
-        "over the 1048576 byte limit",
-    ),
-    "ragged row": (
-        b"client_id,name,email,signup_date,country\n1,a,a@b.cd,2020-01-01,France,extra\n",
-        "malformed CSV",
-    ),
-}
 
 
 @pytest.mark.parametrize("kind", list(BAD_FILES))

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,88 +13,13 @@ from jobs.pandas_engine.run import execute_run
 from jobs.pandas_engine.worker import PandasWorker
 from jobs.runs import RunOutcome
 from tests.landing import LANDING
+from tests.worker_fakes import Clock, FakeConsumer, FakeProducer, Record, event, letters
 from twinlake.settings import Settings
 from twinlake.store import LocalStore
 
 
-@dataclass
-class Record:
-    value: bytes
-    offset: int
-    topic: str = "twinlake.store-events"
-    partition: int = 0
-    key: bytes | None = None
-
-
-@dataclass
-class FakeConsumer:
-    queue: list[list[Record]] = field(default_factory=list)
-    commits: int = 0
-    polled: int = 0
-
-    def poll(self, timeout_ms: int = 0) -> dict[str, list[Record]]:
-        if not self.queue:
-            return {}
-        batch = self.queue.pop(0)
-        self.polled += len(batch)
-        return {"tp0": batch} if batch else {}
-
-    def commit(self) -> None:
-        self.commits += 1
-
-
-@dataclass
-class FakeProducer:
-    sent: list[tuple[str, bytes]] = field(default_factory=list)
-
-    def send(self, topic: str, value: bytes | None = None, key: bytes | None = None) -> Any:
-        assert value is not None
-        self.sent.append((topic, value))
-
-        class Done:
-            def get(self, timeout: float | None = None) -> None:
-                return None
-
-        return Done()
-
-    def flush(self, timeout: float | None = None) -> None:
-        return None
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def event(key: str, offset: int) -> Record:
-    body = {
-        "Records": [
-            {
-                "eventName": "s3:ObjectCreated:Put",
-                "eventTime": "2026-11-26T15:30:00Z",
-                "s3": {"bucket": {"name": LANDING}, "object": {"key": key, "size": 10, "eTag": "abc"}},
-            }
-        ]
-    }
-    return Record(json.dumps(body).encode(), offset)
-
-
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(
-        s3_access_key="k",
-        s3_secret_key="s",
-        reference_date=date(2026, 11, 26),  # type: ignore[arg-type]
-        batch_window_seconds=2.0,
-        reconcile_seconds=60.0,
-    )
-
-
 def make_worker(settings: Settings, store: LocalStore, consumer: FakeConsumer, clock: Clock) -> PandasWorker:
-    return PandasWorker(settings, store, consumer, FakeProducer(), clock=clock)
+    return PandasWorker(settings, store, consumer, letters(settings, FakeProducer()), clock=clock)
 
 
 def test_events_within_the_window_make_one_run_and_offsets_commit_after_it(
@@ -140,7 +64,7 @@ def test_poison_goes_to_the_dead_letter_topic_and_the_worker_goes_on(settings: S
     clock = Clock()
     consumer = FakeConsumer([[Record(b"\xff not json", 7)], [event("clients.csv", 8)]])
     producer = FakeProducer()
-    worker = PandasWorker(settings, store, consumer, producer, clock=clock)
+    worker = PandasWorker(settings, store, consumer, letters(settings, producer), clock=clock)
     worker.next_reconcile = clock.now + 3600
     worker.step()
     assert [t for t, _ in producer.sent] == [settings.dead_letter_topic]
@@ -203,3 +127,98 @@ def test_events_arriving_during_a_run_are_handled_after_it(settings: Settings, s
     second = worker.step()
     assert second is not None and second.manifest.succeeded
     assert "clients/during.csv" in [i.key for i in second.manifest.inputs]
+
+
+@dataclass
+class LogConsumer:
+    """One partition of a topic as a log: `poll` reads from the position, `commit` commits it, `seek` moves it."""
+
+    log: list[Record]
+    position: int = 0
+    committed_offset: int | None = None
+    on_poll: Any = None
+
+    def poll(self, timeout_ms: int = 0) -> dict[str, list[Record]]:
+        if self.on_poll is not None:
+            self.on_poll()
+        batch = self.log[self.position : self.position + 1]
+        self.position += len(batch)
+        return {"tp0": batch} if batch else {}
+
+    def commit(self) -> None:
+        self.committed_offset = self.position
+
+    def assignment(self) -> set[str]:
+        return {"tp0"}
+
+    broker_down_for: int = 0  # calls to `committed` that fail, as when the broker is unreachable
+
+    def committed(self, partition: str) -> int | None:
+        if self.broker_down_for:
+            self.broker_down_for -= 1
+            from kafka.errors import KafkaTimeoutError
+
+            raise KafkaTimeoutError("no answer from the group coordinator")
+        return self.committed_offset
+
+    def seek(self, partition: str, offset: int) -> None:
+        self.position = offset
+
+    def seek_to_beginning(self, *partitions: str) -> None:
+        self.position = 0
+
+    def close(self) -> None:
+        return None
+
+
+class FlakyProducer(FakeProducer):
+    """The broker does not acknowledge the first `failures` dead-letter writes."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def send(self, topic: str, value: bytes | None = None, key: bytes | None = None, **kwargs: Any) -> Any:
+        if self.failures:
+            self.failures -= 1
+            from kafka.errors import KafkaTimeoutError
+
+            raise KafkaTimeoutError("no acknowledgement from the broker")
+        return super().send(topic, value, key)
+
+
+def run_on_a_flaky_broker(settings: Settings, store: LocalStore, consumer: LogConsumer, polls: int) -> list[int]:
+    """`run_forever` for `polls` polls (a second each, so event windows close) while the broker does not acknowledge
+    the first dead-letter write; returns the source offsets of what reached the dead-letter topic."""
+    producer = FlakyProducer(failures=1)
+    clock = Clock()
+    worker = PandasWorker(settings, store, consumer, letters(settings, producer), clock=clock)
+    left = iter(range(polls))
+
+    def tick() -> None:
+        clock.now += 1
+        if next(left, None) is None:
+            worker.stopping = True
+
+    consumer.on_poll = tick
+    worker.run_forever()
+    return [json.loads(v)["source"]["offset"] for t, v in producer.sent if t == settings.dead_letter_topic]
+
+
+def test_a_message_that_could_not_be_dead_lettered_is_not_lost(
+    settings: Settings, store: LocalStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("jobs.pandas_engine.worker.time.sleep", lambda seconds: None)
+    consumer = LogConsumer([Record(b"\xff poison", 0), event("clients.csv", 1), event("purchases.csv", 2)])
+    # the poison reached the dead-letter topic once the broker answered, and nothing was committed past it before
+    assert run_on_a_flaky_broker(settings, store, consumer, polls=12) == [0]
+    assert consumer.committed_offset == 3
+
+
+def test_a_rewind_the_broker_refused_is_done_before_the_next_poll(
+    settings: Settings, store: LocalStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("jobs.pandas_engine.worker.time.sleep", lambda seconds: None)
+    consumer = LogConsumer([Record(b"\xff poison", 0), event("clients.csv", 1)], broker_down_for=2)
+    assert run_on_a_flaky_broker(settings, store, consumer, polls=10) == [0]
+    assert consumer.committed_offset == 2
