@@ -1,6 +1,7 @@
 """Generate the three landing CSVs with known, exactly countable faults, and `truth.json` describing them.
 
-    python -m producers.generate --rows 1000000 --seed 42 --as-of 2026-11-26 --out data/generated
+    twinlake generate --rows 1000000 --seed 42 --as-of 2026-11-26 --out data/generated
+    python -m producers.generate ...    # the same program
 
 Writes `clients.csv`, `purchases.csv`, `promotions.csv` (`--rows` data rows each, header first, UTF-8, LF) and
 `truth.json`. The same arguments give byte-identical files (for a given Faker version).
@@ -26,24 +27,25 @@ the truth holds for any run whose reference date lies in `reference_date_window`
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, assert_never
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import typer
 
 from producers import faults as F
 from producers.csvfile import write_csv
 from producers.faults import DUPLICATE_KINDS, FAULT_SPECS, FaultKind, FaultRates, FaultSpec, NoiseKind
 from producers.pools import Pools, build_pools
+from twinlake.cli.command import UserError, new_app, run
 from twinlake.datasets import COUNTRIES, DATASETS, PRODUCTS, PROMO_NAMES, DatasetName
 from twinlake.rules import OutsideRange, RuleCode, rules_for
 
@@ -245,6 +247,32 @@ def _clean_promotions(
     return columns, name, client, cents
 
 
+@dataclass(frozen=True)
+class _CleanRows:
+    """A dataset's clean base rows, and what its faults and duplicates are made from."""
+
+    columns: dict[str, pa.Array]
+    category: np.ndarray  # per row: index of its allowed-list value
+    client_ids: np.ndarray | None = None  # purchases, promotions: the referenced client ids
+    cents: np.ndarray | None = None  # purchases, promotions: the decimal column in cents
+
+
+def _clean_rows(
+    dataset: DatasetName, n: int, pools: Pools, refs: _ClientRefs | None, as_of: date, rng: np.random.Generator
+) -> _CleanRows:
+    match dataset:
+        case DatasetName.CLIENTS:
+            return _CleanRows(*_clean_clients(n, pools, as_of, rng))
+        case DatasetName.PURCHASES:
+            assert refs is not None
+            return _CleanRows(*_clean_purchases(n, refs, as_of, rng))
+        case DatasetName.PROMOTIONS:
+            assert refs is not None
+            return _CleanRows(*_clean_promotions(n, refs, rng))
+        case _:
+            assert_never(dataset)
+
+
 # ---- faults, noise, duplicates -----------------------------------------------------------------------------
 
 
@@ -278,61 +306,149 @@ def _column_values(columns: dict[str, pa.Array], column: str, positions: np.ndar
     return [str(v) for v in columns[column].take(pa.array(positions)).to_pylist()]
 
 
-def _row_fault_values(
-    spec: FaultSpec,
-    dataset: DatasetName,
-    positions: np.ndarray,
-    columns: dict[str, pa.Array],
-    cents: np.ndarray | None,
-    client_ids: np.ndarray | None,
-    refs: _ClientRefs | None,
-    as_of: date,
+@dataclass(frozen=True)
+class _FaultSite:
+    """Where one row-fault kind goes: the clean rows at `positions` of one column, and what its values need."""
+
+    dataset: DatasetName
+    column: str
+    positions: np.ndarray
+    clean: _CleanRows
+    refs: _ClientRefs | None
+    as_of: date
+
+    @property
+    def n(self) -> int:
+        return len(self.positions)
+
+    def originals(self) -> list[str]:
+        return _column_values(self.clean.columns, self.column, self.positions)
+
+    def original_cents(self) -> list[int]:
+        assert self.clean.cents is not None
+        return [int(c) for c in self.clean.cents[self.positions]]
+
+    def client_refs(self) -> _ClientRefs:
+        assert self.refs is not None
+        return self.refs
+
+
+# Faulty values for `site.n` rows, and (for the unknown-client kinds) how many are of which sort.
+_FaultValues = tuple[list[str], dict[str, int]]
+
+
+def _blank_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
+    return F.blanks(rng, site.n), {}
+
+
+def _invalid_id_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
+    return F.invalid_ids(rng, [int(p) + 1 for p in site.positions]), {}
+
+
+def _invalid_client_ref_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
+    assert site.clean.client_ids is not None
+    return F.invalid_ids(rng, [int(c) for c in site.clean.client_ids[site.positions]]), {}
+
+
+def _nonexistent_client_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
+    refs = site.client_refs()
+    ids = refs.max_id + 1 + rng.integers(0, max(refs.max_id, 1000), size=site.n)
+    return [str(int(i)) for i in ids], {"nonexistent": site.n}
+
+
+def _invalid_client_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
+    """The id of a client row rejected for a non-id fault; an absent id when there is no such row."""
+    refs = site.client_refs()
+    if not len(refs.invalid_ids):
+        return _nonexistent_client_values(site, rng)
+    ids = refs.invalid_ids[rng.integers(0, len(refs.invalid_ids), size=site.n)]
+    return [str(int(i)) for i in ids], {"invalid_client": site.n}
+
+
+def _invalid_email_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
+    return F.invalid_emails(rng, site.originals()), {}
+
+
+def _invalid_date_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
+    return F.invalid_dates(rng, site.originals()), {}
+
+
+def _future_date_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
+    return F.future_dates(rng, site.as_of, site.n), {}
+
+
+def _unknown_category_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
+    return F.unknown_values(rng, site.column, site.n), {}
+
+
+def _non_numeric_decimal_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
+    return F.non_numeric_decimals(rng, site.original_cents()), {}
+
+
+def _three_decimals_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
+    return F.three_decimals(rng, site.original_cents()), {}
+
+
+def _negative_decimal_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
+    return F.negative_decimals(site.original_cents()), {}
+
+
+def _zero_decimal_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
+    return F.zero_decimals(rng, site.n), {}
+
+
+def _decimal_above_max_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
+    return F.above_max_decimals(rng, _high_cents(site.dataset, site.column), site.n), {}
+
+
+# How each row-fault kind rewrites its column; duplicates are copies of rows instead (`_with_duplicates`).
+ROW_FAULT_VALUES: dict[FaultKind, Callable[[_FaultSite, np.random.Generator], _FaultValues]] = {
+    **dict.fromkeys(sorted(F.BLANK_KINDS), _blank_values),
+    FaultKind.INVALID_ID: _invalid_id_values,
+    FaultKind.INVALID_CLIENT_REF: _invalid_client_ref_values,
+    FaultKind.NONEXISTENT_CLIENT: _nonexistent_client_values,
+    FaultKind.INVALID_CLIENT: _invalid_client_values,
+    FaultKind.INVALID_EMAIL: _invalid_email_values,
+    FaultKind.INVALID_DATE: _invalid_date_values,
+    FaultKind.FUTURE_DATE: _future_date_values,
+    FaultKind.UNKNOWN_CATEGORY: _unknown_category_values,
+    FaultKind.NON_NUMERIC_DECIMAL: _non_numeric_decimal_values,
+    FaultKind.THREE_DECIMALS: _three_decimals_values,
+    FaultKind.NEGATIVE_DECIMAL: _negative_decimal_values,
+    FaultKind.ZERO_DECIMAL: _zero_decimal_values,
+    FaultKind.DECIMAL_ABOVE_MAX: _decimal_above_max_values,
+}
+if set(ROW_FAULT_VALUES) != set(FaultKind) - DUPLICATE_KINDS:  # every kind is either a row fault or a duplicate
+    raise AssertionError(
+        f"row-fault kinds without values: {sorted(set(FaultKind) - DUPLICATE_KINDS - set(ROW_FAULT_VALUES))}"
+    )
+
+# How each kind of valid noise rewrites a value.
+NOISE_VALUES: dict[NoiseKind, Callable[[np.random.Generator, list[str]], list[str]]] = {
+    NoiseKind.WHITESPACE: F.pad,
+    NoiseKind.CASE: F.recase,
+    NoiseKind.LEADING_ZEROS: F.leading_zeros,
+}
+if set(NOISE_VALUES) != set(NoiseKind):
+    raise AssertionError(f"noise kinds without values: {sorted(set(NoiseKind) - set(NOISE_VALUES))}")
+
+
+def _row_faults(
+    dataset: DatasetName, plan: _Plan, clean: _CleanRows, refs: _ClientRefs | None, as_of: date, edits: _Edits,
     rng: np.random.Generator,
-) -> tuple[list[str], dict[str, int]]:
-    """Values for one row-fault kind at `positions`, and (for unknown_client) how many are of which sort."""
-    K = FaultKind
-    n = len(positions)
-    column = spec.column
-    assert column is not None
-    detail: dict[str, int] = {}
-    if spec.kind in F.BLANK_KINDS:
-        return F.blanks(rng, n), detail
-    if spec.kind is K.INVALID_ID:
-        return F.invalid_ids(rng, [int(p) + 1 for p in positions]), detail
-    if spec.kind is K.INVALID_CLIENT_REF:
-        assert client_ids is not None
-        return F.invalid_ids(rng, [int(c) for c in client_ids[positions]]), detail
-    if spec.kind in (K.NONEXISTENT_CLIENT, K.INVALID_CLIENT):
-        assert refs is not None
-        # an invalid client needs a client row rejected for a non-id fault; else fall back to an absent id
-        if spec.kind is K.INVALID_CLIENT and len(refs.invalid_ids):
-            ids = refs.invalid_ids[rng.integers(0, len(refs.invalid_ids), size=n)]
-            detail = {"invalid_client": n}
-        else:
-            ids = refs.max_id + 1 + rng.integers(0, max(refs.max_id, 1000), size=n)
-            detail = {"nonexistent": n}
-        return [str(int(i)) for i in ids], detail
-    if spec.kind is K.INVALID_EMAIL:
-        return F.invalid_emails(rng, _column_values(columns, column, positions)), detail
-    if spec.kind is K.INVALID_DATE:
-        return F.invalid_dates(rng, _column_values(columns, column, positions)), detail
-    if spec.kind is K.FUTURE_DATE:
-        return F.future_dates(rng, as_of, n), detail
-    if spec.kind is K.UNKNOWN_CATEGORY:
-        return F.unknown_values(rng, column, n), detail
-    assert cents is not None
-    originals = [int(c) for c in cents[positions]]
-    if spec.kind is K.NON_NUMERIC_DECIMAL:
-        return F.non_numeric_decimals(rng, originals), detail
-    if spec.kind is K.THREE_DECIMALS:
-        return F.three_decimals(rng, originals), detail
-    if spec.kind is K.NEGATIVE_DECIMAL:
-        return F.negative_decimals(originals), detail
-    if spec.kind is K.ZERO_DECIMAL:
-        return F.zero_decimals(rng, n), detail
-    if spec.kind is K.DECIMAL_ABOVE_MAX:
-        return F.above_max_decimals(rng, _high_cents(dataset, column), n), detail
-    raise AssertionError(f"unhandled fault kind {spec.kind}")
+) -> dict[str, int]:  # fmt: skip
+    """Rewrite one column of every row the plan gives a row fault; how many unknown clients are of which sort."""
+    detail: dict[str, int] = {"nonexistent": 0, "invalid_client": 0}
+    for index, spec in enumerate(plan.specs):
+        if spec.kind in DUPLICATE_KINDS:
+            continue
+        assert spec.column is not None
+        site = _FaultSite(dataset, spec.column, plan.positions(index), clean, refs, as_of)
+        values, more = ROW_FAULT_VALUES[spec.kind](site, rng)
+        edits.add(spec.column, site.positions, values)
+        for key, value in more.items():
+            detail[key] += value
+    return detail
 
 
 def _noise(
@@ -360,14 +476,7 @@ def _noise(
         which = rng.integers(0, len(cols), size=n)
         for ci, column in enumerate(cols):
             positions = chosen[which == ci]
-            originals = _column_values(columns, column, positions)
-            if kind is NoiseKind.WHITESPACE:
-                values = F.pad(rng, originals)
-            elif kind is NoiseKind.CASE:
-                values = F.recase(rng, originals)
-            else:
-                values = F.leading_zeros(rng, originals)
-            edits.add(column, positions, values)
+            edits.add(column, positions, NOISE_VALUES[kind](rng, _column_values(columns, column, positions)))
     return counts
 
 
@@ -378,41 +487,20 @@ def _noise_count(rates: FaultRates, rows: int) -> int:
     return n
 
 
-def _build(
-    dataset: DatasetName,
-    config: GeneratorConfig,
-    pools: Pools,
-    refs: _ClientRefs | None,
-    rng: np.random.Generator,
-) -> tuple[DatasetResult, _Plan]:
-    plan = _plan(dataset, config.rows, config.rates, rng)
+@dataclass(frozen=True)
+class _Duplicated:
+    """A dataset's rows with its duplicates inserted: the columns, and where each row came from."""
+
+    columns: dict[str, pa.Array]
+    order: np.ndarray  # final row -> index into base rows followed by duplicate rows
+    kinds: list[FaultKind]  # the fault of each duplicate row, in the order they were made
+
+
+def _with_duplicates(
+    dataset: DatasetName, plan: _Plan, base: dict[str, pa.Array], category: np.ndarray, rng: np.random.Generator
+) -> _Duplicated:
+    """Copies of clean base rows, each inserted somewhere after its source."""
     n = plan.n_base
-    cents: np.ndarray | None = None
-    client_ids: np.ndarray | None = None
-    if dataset is DatasetName.CLIENTS:
-        columns, category = _clean_clients(n, pools, config.as_of, rng)
-    elif dataset is DatasetName.PURCHASES:
-        assert refs is not None
-        columns, category, client_ids, cents = _clean_purchases(n, refs, config.as_of, rng)
-    else:
-        assert refs is not None
-        columns, category, client_ids, cents = _clean_promotions(n, refs, rng)
-
-    edits = _Edits()
-    detail: dict[str, int] = {"nonexistent": 0, "invalid_client": 0}
-    for index, spec in enumerate(plan.specs):
-        if spec.kind in DUPLICATE_KINDS:
-            continue
-        positions = plan.positions(index)
-        values, more = _row_fault_values(spec, dataset, positions, columns, cents, client_ids, refs, config.as_of, rng)
-        assert spec.column is not None
-        edits.add(spec.column, positions, values)
-        for key, value in more.items():
-            detail[key] += value
-    noise_counts = _noise(dataset, plan, config.rates, columns, edits, rng)
-    base = edits.apply(columns)
-
-    # duplicates: copies of clean base rows, each inserted somewhere after its source
     allowed = DATASETS[dataset].column(F.category_column(dataset)).allowed
     cat_col = F.category_column(dataset)
     n_exact = plan.counts[FaultKind.EXACT_DUPLICATE]
@@ -439,24 +527,42 @@ def _build(
     keys = np.concatenate([2 * np.arange(n, dtype=np.int64) + 1, 2 * gaps])
     order = np.argsort(keys, kind="stable")
     final = {c: pa.concat_arrays([base[c], dup_cols[c]]).take(pa.array(order)) for c in DATASETS[dataset].column_names}
+    return _Duplicated(columns=final, order=order, kinds=dup_kinds)
 
-    # 1-based row number of every rejected row
-    row_of = np.empty(len(order), dtype=np.int64)
-    row_of[order] = np.arange(1, len(order) + 1)
+
+def _rejected_rows(plan: _Plan, rows: _Duplicated) -> list[tuple[int, FaultKind]]:
+    """(1-based row number, fault kind) of every rejected row, sorted by row number."""
+    row_of = np.empty(len(rows.order), dtype=np.int64)
+    row_of[rows.order] = np.arange(1, len(rows.order) + 1)
     rejected: list[tuple[int, FaultKind]] = []
     for index, spec in enumerate(plan.specs):
         if spec.kind not in DUPLICATE_KINDS:
             rejected.extend((int(r), spec.kind) for r in row_of[plan.positions(index)])
-    rejected.extend((int(r), k) for r, k in zip(row_of[n:], dup_kinds, strict=True))
+    rejected.extend((int(r), k) for r, k in zip(row_of[plan.n_base :], rows.kinds, strict=True))
     rejected.sort()
+    return rejected
 
+
+def _build(
+    dataset: DatasetName,
+    config: GeneratorConfig,
+    pools: Pools,
+    refs: _ClientRefs | None,
+    rng: np.random.Generator,
+) -> tuple[DatasetResult, _Plan]:
+    plan = _plan(dataset, config.rows, config.rates, rng)
+    clean = _clean_rows(dataset, plan.n_base, pools, refs, config.as_of, rng)
+    edits = _Edits()
+    detail = _row_faults(dataset, plan, clean, refs, config.as_of, edits, rng)
+    noise_counts = _noise(dataset, plan, config.rates, clean.columns, edits, rng)
+    rows = _with_duplicates(dataset, plan, edits.apply(clean.columns), clean.category, rng)
     result = DatasetResult(
         name=dataset,
-        columns=final,
+        columns=rows.columns,
         fault_counts=dict(plan.counts),
         noise_counts=noise_counts,
         unknown_client_detail=None if dataset is DatasetName.CLIENTS else detail,
-        rejected_rows=rejected,
+        rejected_rows=_rejected_rows(plan, rows),
     )
     return result, plan
 
@@ -542,51 +648,89 @@ def write(config: GeneratorConfig, out: Path, truth_rows: bool = False) -> dict[
     return content
 
 
-# ---- CLI ---------------------------------------------------------------------------------------------------
+# ---- CLI ----------------------------------------------------------------------------------------------------
+
+
+def _kinds_help() -> str:
+    """Each fault kind and the rule codes it trips, from the fault catalogue."""
+    rules: dict[FaultKind, list[str]] = {}
+    for specs in FAULT_SPECS.values():
+        for spec in specs:
+            rules.setdefault(spec.kind, [])
+            if str(spec.rule) not in rules[spec.kind]:
+                rules[spec.kind].append(str(spec.rule))
+    return "\n".join(f"- {kind}: {', '.join(rules.get(kind, []))}" for kind in FaultKind)
 
 
 def _parse_override(text: str) -> tuple[FaultKind, float]:
     kind, sep, value = text.partition("=")
-    if not sep:
-        raise argparse.ArgumentTypeError(f"expected KIND=RATE, got {text!r}")
     try:
+        if not sep:
+            raise ValueError(text)
         return FaultKind(kind.strip()), float(value)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: kinds are {', '.join(k.value for k in FaultKind)}; rate is a number"
+        raise typer.BadParameter(
+            f"{text!r} is not KIND=RATE with a fault kind ({', '.join(k.value for k in FaultKind)}) and a number"
         ) from exc
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="twinlake-generate", description=__doc__.split("\n\n")[0])
-    p.add_argument("--rows", type=int, default=1_000_000, help="data rows per file (default 1000000)")
-    p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    p.add_argument("--as-of", type=date.fromisoformat, default=None, help="reference day (default: today UTC)")
-    p.add_argument("--out", type=Path, default=Path("data/generated"), help="output folder")
-    p.add_argument("--fault-rate", type=float, default=F.DEFAULT_FAULT_RATE, help="rate of EACH fault kind")
-    p.add_argument("--noise-rate", type=float, default=F.DEFAULT_NOISE_RATE, help="rate of EACH noise kind")
-    p.add_argument(
-        "--rate", type=_parse_override, action="append", default=[], metavar="KIND=RATE",
-        help="override one fault kind's rate (repeatable)",
-    )  # fmt: skip
-    p.add_argument("--truth-rows", action="store_true", help=f"also write {TRUTH_ROWS_FILE} (rejected rows)")
-    return p
+app = new_app()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    rates = FaultRates.uniform(args.fault_rate, args.noise_rate, dict(args.rate))
-    config = GeneratorConfig(rows=args.rows, seed=args.seed, as_of=args.as_of or datetime.now(UTC).date(), rates=rates)
-    started = time.perf_counter()
-    content = write(config, args.out, truth_rows=args.truth_rows)
+@app.command(
+    "generate",
+    help=f"""Generate the three landing CSVs with known faults, and truth.json counting them exactly.
+
+Writes clients.csv, purchases.csv and promotions.csv (ROWS data rows each, a header, UTF-8) and truth.json into
+OUT. The same arguments give the same bytes. Every fault kind is injected at --fault-rate unless --rate sets its
+own rate; each faulty row fails exactly one rule, so truth.json holds the rows each rule must reject.
+
+Fault kinds for --rate, and the rule codes each one trips:
+{_kinds_help()}
+""",
+)
+def generate_files(
+    rows: Annotated[int, typer.Option("--rows", min=1, metavar="ROWS", help="Data rows per file.")] = 1_000_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 42,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="Reference day; default today (UTC).")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("data/generated"),
+    fault_rate: Annotated[float, typer.Option("--fault-rate", help="Rate of each fault kind.")] = F.DEFAULT_FAULT_RATE,
+    noise_rate: Annotated[
+        float, typer.Option("--noise-rate", help="Rate of each kind of valid noise (spaces, case, zeros).")
+    ] = F.DEFAULT_NOISE_RATE,
+    rate: Annotated[
+        list[str] | None,
+        typer.Option("--rate", metavar="KIND=RATE", help="One fault kind's own rate (repeatable); kinds below."),
+    ] = None,
+    truth_rows: Annotated[
+        bool, typer.Option("--truth-rows", help=f"Also write {TRUTH_ROWS_FILE}: every rejected row and its rule.")
+    ] = False,
+) -> None:
+    try:
+        day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
+    except ValueError as exc:
+        raise typer.BadParameter(f"{as_of!r} is not a day written YYYY-MM-DD", param_hint="--as-of") from exc
+    overrides = dict(_parse_override(text) for text in rate or [])
+    try:
+        rates = FaultRates.uniform(fault_rate, noise_rate, overrides)
+        config = GeneratorConfig(rows=rows, seed=seed, as_of=day, rates=rates)
+        started = time.perf_counter()
+        content = write(config, out, truth_rows=truth_rows)
+    except ValueError as exc:  # rates outside [0, 1), or too high for so few rows
+        raise UserError(str(exc), "lower --fault-rate / --rate, or raise --rows") from exc
     elapsed = time.perf_counter() - started
     for name, entry in content["datasets"].items():
         print(
             f"{name:<11} {entry['rows_written']:>10,} rows  {entry['rows_clean']:>10,} clean  "
-            f"{entry['rows_rejected']:>8,} rejected  -> {args.out / (name + '.csv')}"
+            f"{entry['rows_rejected']:>8,} rejected  -> {out / (name + '.csv')}"
         )
-    print(f"truth: {args.out / TRUTH_FILE}  ({elapsed:.1f} s)", file=sys.stderr)
-    return 0
+    print(f"truth: {out / TRUTH_FILE}  ({elapsed:.1f} s)", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(app, argv, prog_name="python -m producers.generate")
 
 
 if __name__ == "__main__":

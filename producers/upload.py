@@ -1,19 +1,19 @@
 """Upload landing CSVs into the landing bucket, which makes the store emit the events the engines consume.
 
-    python -m producers.upload data/generated                  # clients.csv, purchases.csv, promotions.csv
-    python -m producers.upload data/generated --dated          # clients/2026-11-26.csv, ...
-    python -m producers.upload extra.csv --prefix clients/     # clients/extra.csv
+    twinlake upload data/generated                  # clients.csv, purchases.csv, promotions.csv
+    twinlake upload data/generated --dated          # clients/2026-11-26.csv, ...
+    twinlake upload extra.csv --prefix clients/     # clients/extra.csv
+    python -m producers.upload ...                  # the same program
 
 A folder stands for its `*.csv` files (not recursive; so `truth.json` is never uploaded), in dataset
 processing order (clients first, then purchases and promotions, then any other name); files named explicitly
 are uploaded as given, in the order given. Keys: the file name at the bucket root, or `<stem>/<day>.csv` with
 `--dated`, after an optional `--prefix`. Uploads use boto3's managed transfer (multipart above 16 MiB, 16 MiB
-parts).
+parts), with the `uploader` store keys.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 import time
@@ -21,11 +21,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+import typer
+
+from twinlake.cli.command import UserError, new_app, run
 from twinlake.datasets import DatasetName
 from twinlake.layout import dataset_for_key
-from twinlake.settings import Settings
+from twinlake.settings import Settings, StoreRole
 from twinlake.store import normalize_etag
 
 if TYPE_CHECKING:
@@ -179,40 +182,59 @@ def upload_paths(
     return uploaded
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="twinlake-upload", description=__doc__.split("\n\n")[0])
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="CSV files, or folders of CSV files")
-    p.add_argument("--prefix", default="", help="key prefix (a folder), e.g. clients/")
-    p.add_argument("--dated", action="store_true", help="key <dataset>/<day>.csv instead of <dataset>.csv")
-    p.add_argument("--date", type=date.fromisoformat, default=None, help="the day for --dated (default today UTC)")
-    p.add_argument("--bucket", default=None, help="bucket (default: the landing bucket from settings)")
-    p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
-    return p
+app = new_app()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+@app.command("upload")
+def upload(
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="CSV files, or folders of CSV files.")],
+    prefix: Annotated[str, typer.Option("--prefix", help="Key prefix (a folder), e.g. clients/.")] = "",
+    dated: Annotated[bool, typer.Option("--dated", help="Key DATASET/DAY.csv instead of DATASET.csv.")] = False,
+    day: Annotated[
+        str | None, typer.Option("--date", metavar="YYYY-MM-DD", help="The day for --dated; default today (UTC).")
+    ] = None,
+    bucket: Annotated[str | None, typer.Option("--bucket", help="Bucket; default the landing bucket.")] = None,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="Never show a progress bar.")] = False,
+) -> None:
+    """Upload CSV files into the landing bucket; the store then notifies the engines through Kafka.
+
+    A folder stands for its *.csv files (not recursive, so truth.json stays behind), clients first, then
+    purchases and promotions; files named one by one go in the order given. Keys: the file name at the root of
+    the bucket, or DATASET/DAY.csv with --dated; --prefix goes in front. The store is checked first: if it cannot
+    be reached, nothing is read or sent.
+    """
+    from twinlake.reach import require
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    args = _parser().parse_args(argv)
-    settings = Settings.load(landing_bucket=args.bucket)
+    when = None
+    if day is not None:
+        try:
+            when = date.fromisoformat(day)
+        except ValueError as exc:
+            raise typer.BadParameter(f"{day!r} is not a day written YYYY-MM-DD", param_hint="--date") from exc
     try:
-        uploaded = upload_paths(
-            settings,
-            args.paths,
-            prefix=args.prefix,
-            dated=args.dated or args.date is not None,
-            day=args.date,
-            progress=False if args.no_progress else None,
-        )
+        expand_paths(paths)
     except FileNotFoundError as exc:
-        print(f"twinlake-upload: {exc}", file=sys.stderr)
-        return 2
+        raise UserError(str(exc)) from exc
+    settings = Settings.load(role=StoreRole.UPLOADER, landing_bucket=bucket)
+    require(settings, buckets=[settings.landing_bucket])
+    uploaded = upload_paths(
+        settings,
+        paths,
+        prefix=prefix,
+        dated=dated or when is not None,
+        day=when,
+        progress=False if no_progress else None,
+    )
     for u in uploaded:
         speed = f"{u.seconds:.2f} s  {u.mb_per_s:.1f} MB/s"
         print(f"s3://{u.bucket}/{u.key}  etag={u.etag}  {u.size:,} bytes  {speed}")
     if not uploaded:
-        print("twinlake-upload: nothing to upload", file=sys.stderr)
-        return 1
-    return 0
+        raise UserError("nothing to upload: no CSV file in " + ", ".join(str(p) for p in paths))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(app, argv, prog_name="python -m producers.upload")
 
 
 if __name__ == "__main__":

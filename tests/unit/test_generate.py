@@ -24,7 +24,7 @@ import pyarrow.csv as pacsv
 import pytest
 
 from producers import generate as gen
-from producers.faults import FAULT_SPECS, FaultKind, FaultRates
+from producers.faults import DUPLICATE_KINDS, FAULT_SPECS, FaultKind, FaultRates, NoiseKind
 from twinlake.datasets import DATASETS, ColumnKind, Dataset, DatasetName
 from twinlake.rules import (
     DECIMAL_2_PATTERN,
@@ -352,3 +352,9 @@ def test_invalid_client_falls_back_to_absent_ids_when_no_client_is_invalid(tmp_p
     for name in DatasetName:
         verdicts = validator.validate(DATASETS[name], tmp_path / f"{name}.csv")
         assert sum(1 for r in verdicts.reasons if r) == truth["datasets"][name]["rows_rejected"]
+
+
+def test_every_fault_kind_is_a_row_fault_with_values_or_a_duplicate() -> None:
+    assert set(gen.ROW_FAULT_VALUES).isdisjoint(DUPLICATE_KINDS)
+    assert set(gen.ROW_FAULT_VALUES) | DUPLICATE_KINDS == set(FaultKind)
+    assert set(gen.NOISE_VALUES) == set(NoiseKind)
