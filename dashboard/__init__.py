@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: Gold KPIs, data quality, run history and the engine comparison, read from the lake."""
