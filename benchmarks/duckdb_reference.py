@@ -20,15 +20,18 @@ Use `run_reference(sources, out_dir, reference_date)`; it returns the per-datase
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, assert_never
+from typing import Annotated, Any, assert_never
 
 import duckdb
+import typer
 
+from twinlake.cli.command import UserError, new_app, run
 from twinlake.datasets import (
     DATASETS,
     LINEAGE_COLUMNS,
@@ -84,6 +87,7 @@ from twinlake.rules import (
     row_rules,
     rules_for,
 )
+from twinlake.store import md5_etag
 
 PARQUET = "(FORMAT parquet, COMPRESSION zstd)"
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -482,3 +486,48 @@ def run_reference(
     finally:
         if connection is None:
             con.close()
+
+
+# ---- command line ---------------------------------------------------------------------------------------------
+
+app = new_app()
+
+
+@app.command("duckdb-reference")
+def reference(
+    data: Annotated[Path, typer.Argument(help="Folder with clients.csv, purchases.csv and promotions.csv.")] = Path(
+        "data/generated"
+    ),
+    out: Annotated[Path, typer.Option("--out", help="Where bronze/, silver/ and gold/ Parquet files go.")] = Path(
+        "data/duckdb-reference"
+    ),
+    reference_date: Annotated[
+        str | None, typer.Option("--reference-date", metavar="YYYY-MM-DD", help="The run's today; default today.")
+    ] = None,
+    threads: Annotated[int, typer.Option("--threads", min=1, help="DuckDB threads.")] = 2,
+) -> None:
+    """Run the pipeline as DuckDB SQL on landing CSVs: the reference the engines are timed against.
+
+    Writes every Bronze, Silver and Gold table as Parquet into OUT and prints, as JSON, the rows in / clean /
+    rejected and per rule of each dataset, the Gold row counts and the seconds per layer.
+    """
+    from datetime import UTC, datetime
+
+    try:
+        day = date.fromisoformat(reference_date) if reference_date else datetime.now(UTC).date()
+    except ValueError as exc:
+        raise typer.BadParameter(f"{reference_date!r} is not YYYY-MM-DD", param_hint="--reference-date") from exc
+    missing = [f"{name}.csv" for name in DatasetName if not (data / f"{name}.csv").is_file()]
+    if missing:
+        raise UserError(f"{data} has no {', '.join(missing)}", "`twinlake generate --out DATA` writes them")
+    sources = [
+        Source(name, f"{name}.csv", md5_etag((data / f"{name}.csv").read_bytes()), data / f"{name}.csv")
+        for name in DatasetName
+    ]
+    result = run_reference(sources, out, day, threads=threads)
+    document = {"counts": result.counts, "gold_row_counts": result.gold_row_counts, "seconds": result.seconds}
+    print(json.dumps(document, indent=2))
+
+
+if __name__ == "__main__":
+    raise SystemExit(run(app, prog_name="python benchmarks/duckdb_reference.py"))

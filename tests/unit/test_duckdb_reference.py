@@ -7,6 +7,7 @@ counts every injected fault by construction (`truth.json`), so a small faulty se
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from benchmarks.duckdb_reference import ReferenceResult, Source, run_reference
-from producers.generate import main as generate
 from twinlake.datasets import DatasetName
 from twinlake.gold import GOLD_TABLES, data_quality_rows
 
@@ -23,15 +23,9 @@ AS_OF = date(2026, 11, 26)
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+def generated(generated_landing: Callable[..., Path]) -> tuple[Path, dict[str, Any]]:
     """3 x 3000 rows with 1 % of every fault kind, and their truth."""
-    out = tmp_path_factory.mktemp("landing")
-    assert (
-        generate(
-            ["--rows", "3000", "--seed", "5", "--fault-rate", "0.01", "--as-of", AS_OF.isoformat(), "--out", str(out)]
-        )
-        == 0
-    )
+    out = generated_landing(3000, 5, AS_OF, 0.01)
     return out, json.loads((out / "truth.json").read_text())
 
 
