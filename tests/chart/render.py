@@ -49,15 +49,26 @@ def helm_template(helm: Path, *args: str, values: Path | None = None) -> list[di
     return [d for d in yaml.safe_load_all(done.stdout) if d]
 
 
-def pod_spec(resource: dict[str, Any]) -> dict[str, Any] | None:
+def pod_template(resource: dict[str, Any]) -> dict[str, Any] | None:
+    """The pod template (metadata and spec) of a built-in workload; a CronJob's is inside its jobTemplate."""
     kind = resource["kind"]
     if kind in ("Deployment", "StatefulSet", "Job", "DaemonSet", "ReplicaSet"):
-        spec: dict[str, Any] = resource["spec"]["template"]["spec"]
-        return spec
+        template: dict[str, Any] = resource["spec"]["template"]
+        return template
+    if kind == "CronJob":
+        template = resource["spec"]["jobTemplate"]["spec"]["template"]
+        return template
     if kind == "Pod":
-        spec = resource["spec"]
-        return spec
+        return {"metadata": resource["metadata"], "spec": resource["spec"]}
     return None
+
+
+def pod_spec(resource: dict[str, Any]) -> dict[str, Any] | None:
+    template = pod_template(resource)
+    if template is None:
+        return None
+    spec: dict[str, Any] = template["spec"]
+    return spec
 
 
 def containers(resource: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -52,7 +52,7 @@ def options_of(help_text: str) -> set[str]:
 def check_command(command: list[str], where: str) -> None:
     assert command[:2] == ["python", "-m"] and len(command) >= 3, f"{where}: not `python -m <module>`: {command}"
     module = command[2]
-    assert module.split(".")[0] in {"jobs", "producers", "twinlake"}, f"{where}: {module} is not ours"
+    assert module.split(".")[0] in {"jobs", "producers", "twinlake", "dashboard"}, f"{where}: {module} is not ours"
     flags = {a.split("=")[0] for a in command[3:] if a.startswith("--")}
     unknown = flags - options_of(cli_help(("-m", module)))
     assert not unknown, f"{where}: python -m {module} has no option {sorted(unknown)}"
@@ -78,7 +78,7 @@ def test_every_container_of_ours_runs_a_real_entrypoint(rendered: dict[str, list
             missing = required_settings() - env_names(container.get("env", []))
             assert not missing, f"{where}: the chart does not set {sorted(missing)}"
             checked += 1
-    assert checked >= 2, "expected the Pandas worker and the store-init Job at least"
+    assert checked >= 3, "expected the Pandas worker, the dashboard and the store-init Job at least"
 
 
 @pytest.mark.parametrize("store", STORES)
@@ -105,8 +105,8 @@ def test_spark_image_matches_the_chart() -> None:
     dockerfile = (REPO / "docker" / "spark.Dockerfile").read_text(encoding="utf-8")
     values = (REPO / "charts" / "twinlake" / "values.yaml").read_text(encoding="utf-8")
     assert re.search(rf"^\s*appRoot: {re.escape(spark_app_root())}$", values, re.MULTILINE)
-    assert re.search(r"^FROM apache/spark:4\.0\.1-python3\b", dockerfile, re.MULTILINE)
-    assert re.search(r"^FROM maven:3\.9-eclipse-temurin-17\b", dockerfile, re.MULTILINE)
+    assert re.search(r"^FROM spark:4\.0\.1-python3@sha256:[0-9a-f]{64}$", dockerfile, re.MULTILINE)
+    assert re.search(r"^FROM maven:3\.9-eclipse-temurin-17@sha256:[0-9a-f]{64} AS jars$", dockerfile, re.MULTILINE)
     assert "stack/spark-jars/pom.xml" in dockerfile and "/opt/spark/jars" in dockerfile
     assert "spark.jars.packages" not in dockerfile
     assert re.search(r"^USER 185\b", dockerfile, re.MULTILINE)
@@ -120,12 +120,15 @@ def test_python_image_runs_as_the_chart_uid() -> None:
 
 
 def test_settings_env_names_exist() -> None:
-    """Every TWINLAKE_* variable the chart sets is a Settings field or one the Spark session reads."""
+    """Every TWINLAKE_* variable the chart sets is read by settings, the one reader of the environment.
+
+    That is a `Settings` field, or a name the local settings (Spark master and memory, cache folder) read by prefix.
+    """
     chart = "".join(p.read_text(encoding="utf-8") for p in (REPO / "charts/twinlake/templates").rglob("*.*"))
     fields = {PREFIX + name.upper() for name in Settings.model_fields}
-    session = (REPO / "jobs/spark_engine/session.py").read_text(encoding="utf-8")
-    extra = set(re.findall(r"TWINLAKE_[A-Z0-9_]+", session))
-    unknown = set(re.findall(r"name: (TWINLAKE_[A-Z0-9_]+)", chart)) - fields - extra
+    settings_source = (REPO / "twinlake/settings.py").read_text(encoding="utf-8")
+    local = {PREFIX + name for name in re.findall(r'f"\{PREFIX\}([A-Z0-9_]+)"', settings_source)}
+    unknown = set(re.findall(r"name: (TWINLAKE_[A-Z0-9_]+)", chart)) - fields - local
     assert not unknown, f"the chart sets variables nothing reads: {sorted(unknown)}"
 
 
@@ -138,3 +141,33 @@ def test_contract_checker_catches_a_bad_flag() -> None:
 
 def test_repo_paths() -> None:
     assert Path(REPO / "jobs" / "spark_engine" / "__main__.py").is_file()
+
+
+@pytest.mark.parametrize("image", ["python", "spark"])
+def test_images_pin_their_bases_by_digest_and_install_only_hashed_dependencies(image: str) -> None:
+    dockerfile = (REPO / "docker" / f"{image}.Dockerfile").read_text(encoding="utf-8")
+    bases = re.findall(r"^FROM (\S+)", dockerfile, re.MULTILINE)
+    assert bases and all(re.fullmatch(r"[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}", b) for b in bases), bases
+    joined = re.sub(r"\\\n\s*", " ", dockerfile)  # continuation lines joined: one instruction per line
+    installs = [line for line in joined.splitlines() if "pip" in line and " install " in line]
+    assert any("--require-hashes" in line and "requirements.lock" in line for line in installs), installs
+    project = [line for line in installs if "requirements.lock" not in line]
+    assert project and all("--no-deps" in line for line in project), "the project must not resolve anything"
+    ignored = (REPO / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    assert "!docker/requirements.lock" in ignored
+
+
+def test_the_lock_pins_every_runtime_dependency_of_pyproject_with_hashes() -> None:
+    """Every dependency the Python image installs: the runtime ones and those of the extras its Dockerfile names."""
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    dockerfile = (REPO / "docker" / "python.Dockerfile").read_text(encoding="utf-8")
+    (extras,) = re.findall(r"pip install '\.\[([a-z,]+)\]'", dockerfile)
+    pinned = [*project["dependencies"], *(p for e in extras.split(",") for p in project["optional-dependencies"][e])]
+    lock = (REPO / "docker" / "requirements.lock").read_text(encoding="utf-8")
+    entries = re.findall(r"^([a-z0-9][\w.-]*==[\w.]+) \\\n((?:\s+--hash=sha256:[0-9a-f]{64}(?: \\)?\n)+)", lock, re.M)
+    locked = {name.lower() for name, _hashes in entries}
+    assert {p.lower() for p in pinned} <= locked, "docker/requirements.lock differs from pyproject: run `make lock`"
+    assert len(entries) == len(re.findall(r"^[a-z0-9][\w.-]*==", lock, re.M)), "a locked package without hashes"
+    assert {"setuptools", "wheel"} <= {name.split("==")[0] for name in locked}, "the build backend is locked too"

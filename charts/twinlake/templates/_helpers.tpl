@@ -40,20 +40,29 @@ twinlake.dev/store-client: "true"
 
 {{/* ---------- names ---------- */}}
 {{- define "twinlake.kafka.name" -}}kafka{{- end -}}
-{{- define "twinlake.kafkaTopics.name" -}}kafka-topics-{{ .Release.Revision }}{{- end -}}
+{{/*
+Jobs are immutable, so a Job's name ends with a hash of its rendered spec (call with the spec): an upgrade that
+changes nothing keeps the Job as it is, and one that changes the Job makes a new one, which runs again.
+*/}}
+{{- define "twinlake.kafkaTopics.name" -}}kafka-topics-{{ . | sha256sum | trunc 10 }}{{- end -}}
 {{- define "twinlake.store.name" -}}
 {{- if not (has .Values.store.kind (list "minio" "versitygw")) -}}
 {{- fail (printf "store.kind must be minio or versitygw, not %q" .Values.store.kind) -}}
 {{- end -}}
 {{- .Values.store.kind -}}
 {{- end -}}
-{{- define "twinlake.storeInit.name" -}}store-init-{{ .Release.Revision }}{{- end -}}
+{{- define "twinlake.storeInit.name" -}}store-init-{{ . | sha256sum | trunc 10 }}{{- end -}}
 {{- define "twinlake.pandas.name" -}}pandas-worker{{- end -}}
 {{- define "twinlake.spark.name" -}}spark-engine{{- end -}}
+{{- define "twinlake.dashboard.name" -}}dashboard{{- end -}}
 {{- define "twinlake.spark.serviceAccount" -}}spark-engine{{- end -}}
+{{- define "twinlake.benchmark.name" -}}benchmark{{- end -}}
+{{- define "twinlake.retention.name" -}}retention{{- end -}}
 {{- define "twinlake.networkPolicy.name" -}}{{ .component }}-ingress{{- end -}}
 {{/* Credentials Secrets, one per store role (see templates/store/secrets.yaml) */}}
 {{- define "twinlake.secret.name" -}}store-{{ . }}-credentials{{- end -}}
+{{/* The store roles with an account of their own (twinlake/access.py DATA_ROLES); `root` is the store's admin */}}
+{{- define "twinlake.dataRoles" -}}uploader engines dashboard benchmark{{- end -}}
 
 {{/* ---------- endpoints ---------- */}}
 {{- define "twinlake.kafka.bootstrap" -}}
