@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from twinlake.store import (
     PreconditionFailed,
     S3Store,
     normalize_etag,
+    open_object,
 )
 
 
@@ -285,25 +284,64 @@ def test_s3_delete_prefix_batches_and_reports_errors(stubbed: Any) -> None:
         s3.delete_prefix("gold", "r/")
 
 
-# -- import hygiene --------------------------------------------------------------------------------------
-
-CORE_MODULES = [
-    "twinlake.layout",
-    "twinlake.datasets",
-    "twinlake.rules",
-    "twinlake.manifest",
-    "twinlake.pointer",
-    "twinlake.store",
-]
-HEAVY_MODULES = ["pandas", "pyspark", "boto3", "botocore", "minio"]
+def test_list_folders_returns_the_immediate_sub_prefixes(store: LocalStore) -> None:
+    for key in ["pandas/r1/a/part.parquet", "pandas/r1/_manifest.json", "pandas/r2/x", "pandas/latest_run.json"]:
+        store.put("gold", key, b"x")
+    assert store.list_folders("gold", "pandas/") == ["pandas/r1/", "pandas/r2/"]
+    assert store.list_folders("gold") == ["pandas/"]
+    assert store.list_folders("gold", "spark/") == []
 
 
-def test_core_modules_import_no_heavy_dependencies() -> None:
-    code = (
-        "import importlib, sys\n"
-        f"for name in {CORE_MODULES!r}:\n"
-        "    importlib.import_module(name)\n"
-        f"print(','.join(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules)))\n"
+def test_read_range_and_the_seekable_reader(store: LocalStore) -> None:
+    body = bytes(range(256)) * 40
+    store.put("gold", "blob", body)
+    assert store.read_range("gold", "blob", 10, 5) == body[10:15]
+    assert store.read_range("gold", "blob", len(body) - 2, 10) == body[-2:]
+    with pytest.raises(NotFound):
+        store.read_range("gold", "missing", 0, 1)
+    with open_object(store, "gold", "blob", buffer_size=64) as handle:
+        handle.seek(-3, io.SEEK_END)
+        assert handle.read() == body[-3:]
+        handle.seek(100)
+        assert handle.read(300) == body[100:400]
+        assert handle.tell() == 400
+
+
+def test_copy_and_delete_one_object(store: LocalStore) -> None:
+    store.put("landing", "a/b.csv", b"data")
+    etag = store.copy("landing", "a/b.csv", "gold", "backup/a/b.csv")
+    assert store.get("gold", "backup/a/b.csv") == store.get("landing", "a/b.csv")
+    assert etag == md5(b"data")
+    store.delete("landing", "a/b.csv")
+    store.delete("landing", "a/b.csv")  # already gone: not an error
+    assert store.list("landing") == []
+    with pytest.raises(NotFound):
+        store.copy("landing", "a/b.csv", "gold", "x")
+
+
+def test_s3_list_folders_range_copy_and_delete(stubbed: Any) -> None:
+    client, stub = stubbed
+    s3 = S3Store(client)
+    stub.add_response(
+        "list_objects_v2",
+        {"CommonPrefixes": [{"Prefix": "pandas/r2/"}, {"Prefix": "pandas/r1/"}], "IsTruncated": False},
+        {"Bucket": "gold", "Prefix": "pandas/", "Delimiter": "/", "MaxKeys": 1000},
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "", f"core modules imported: {result.stdout.strip()}"
+    assert s3.list_folders("gold", "pandas/") == ["pandas/r1/", "pandas/r2/"]
+    stub.add_response(
+        "get_object",
+        {"Body": body_stream(b"cde"), "ETag": '"e"'},
+        {"Bucket": "gold", "Key": "k", "Range": "bytes=2-4"},
+    )
+    assert s3.read_range("gold", "k", 2, 3) == b"cde"
+    stub.add_response(
+        "copy_object",
+        {"CopyObjectResult": {"ETag": '"abc"'}},
+        {"Bucket": "gold", "Key": "to", "CopySource": {"Bucket": "landing", "Key": "from"}},
+    )
+    assert s3.copy("landing", "from", "gold", "to") == "abc"
+    stub.add_client_error("copy_object", service_error_code="NoSuchKey", http_status_code=404)
+    with pytest.raises(NotFound):
+        s3.copy("landing", "gone", "gold", "to")
+    stub.add_response("delete_object", {}, {"Bucket": "gold", "Key": "k"})
+    s3.delete("gold", "k")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -19,13 +18,8 @@ AS_OF = date(2026, 11, 26)
 
 
 @pytest.mark.parametrize("seed", [3, 17])
-def test_silver_counts_equal_truth(tmp_path: Path, seed: int) -> None:
-    out = tmp_path / "generated"
-    subprocess.run(
-        [sys.executable, "-m", "producers.generate", "--rows", "20000", "--seed", str(seed),
-         "--as-of", AS_OF.isoformat(), "--fault-rate", "0.01", "--out", str(out)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+def test_silver_counts_equal_truth(tmp_path: Path, seed: int, generated_landing: Callable[..., Path]) -> None:
+    out = generated_landing(20000, seed, AS_OF, 0.01)
     truth = json.loads((out / "truth.json").read_text())["datasets"]
     store = LocalStore(tmp_path / "store")
     for csv in sorted(out.glob("*.csv")):
