@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 # The bound of every fault case. Cases end as soon as both pointers settle (about 5 minutes for the suite on 2 quiet
 # cores); the bound only stops a hung case. Spark takes ~40 s for a run over 1000 tiny objects on a busy machine, and
 # case 5 may need two such runs, so the bound leaves room for that.
-FAULT_CASE_SECONDS = 180
+FAULT_CASE_SECONDS = 240
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
