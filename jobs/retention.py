@@ -32,7 +32,7 @@ import typer
 
 from twinlake.benchmarks import BENCHMARKS_FOLDER, RESULTS_JSON, BenchmarkResults, benchmark_file
 from twinlake.catalog import Lake, RunRef
-from twinlake.cli.command import ExitCode, UserError, new_app, run
+from twinlake.cli.command import ExitCode, UserError, exit_process, new_app, run
 from twinlake.layout import Engine, Location
 from twinlake.manifest import manifest_location, run_started_at
 from twinlake.s3 import s3_client
@@ -214,4 +214,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_process(main())

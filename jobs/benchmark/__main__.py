@@ -30,7 +30,7 @@ from jobs.benchmark.data import DEFAULT_SEED
 from jobs.benchmark.run import run_benchmark
 from jobs.benchmark.sweep import DEFAULT_REPEATS, DEFAULT_ROWS, DEFAULT_TIMEOUT, BenchmarkConfig
 from twinlake.benchmarks import BENCH_ID_PATTERN
-from twinlake.cli.command import new_app, run
+from twinlake.cli.command import exit_process, new_app, run
 from twinlake.settings import Settings, StoreRole
 
 _SCALE = re.compile(r"^(\d+(?:\.\d+)?)([kKmM]?)$")
@@ -150,4 +150,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_process(main())

@@ -91,6 +91,16 @@ def test_rejects_and_diff_on_the_stack(pandas_run: dict[str, Any]) -> None:
     assert done.returncode == 0 and "identical: all 15 Gold tables" in done.stderr
 
 
+
+def test_reading_parquet_never_aborts_the_exit(pandas_run: dict[str, Any]) -> None:
+    """pyarrow's thread pools could abort the interpreter's teardown after a full read (SIGABRT in about a third of
+    the runs): the command must end with its own exit code every time, its output whole."""
+    run_id = pandas_run["run"]["run"]
+    outcomes = [twinlake("rejects", "clients", "--rule", "invalid_email", "--run", run_id) for _ in range(12)]
+    assert [done.returncode for done in outcomes] == [0] * 12, outcomes[-1].stderr[-2000:]
+    assert len({done.stdout for done in outcomes}) == 1
+
+
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

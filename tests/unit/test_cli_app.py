@@ -178,3 +178,24 @@ def test_lazy_groups_import_a_command_only_when_it_is_used() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
     assert issubclass(type(typer.main.get_command(app)), LazyCommands)
+
+
+def test_exit_process_keeps_the_exit_code_and_flushes_every_stream() -> None:
+    code = (
+        "import logging, sys; from twinlake.cli.command import exit_process; "
+        "logging.basicConfig(stream=sys.stderr, format='%(message)s'); "
+        "print('row,' * 50000); logging.getLogger('t').warning('the last log line'); "
+        "sys.stderr.write('no newline at the end'); exit_process(3)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 3
+    assert done.stdout == "row," * 50000 + "\n"
+    assert done.stderr == "the last log line\nno newline at the end"
+
+
+def test_the_console_script_ends_with_the_command_exit_code() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "twinlake.cli", "show", "--format", "nosuch"], capture_output=True, text=True, cwd=REPO
+    )
+    assert done.returncode == 2, done.stderr
+    assert "nosuch" in done.stderr

@@ -1,7 +1,5 @@
 """`python -m twinlake.cli`: the `twinlake` command without the console script."""
 
-import sys
+from twinlake.cli.app import console_main
 
-from twinlake.cli.app import main
-
-sys.exit(main())
+console_main()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
-from twinlake.cli.command import EXIT_CODES, LazyCommands, new_app, run
+from twinlake.cli.command import EXIT_CODES, LazyCommands, exit_process, new_app, run
 
 LOOK = "Look at the lake"
 PIPELINE = "Run the pipeline"
@@ -54,3 +54,8 @@ def twinlake() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run(app, argv, prog_name="twinlake")
+
+
+def console_main() -> None:
+    """The `twinlake` console script: `main`, then the process ends with its exit code (see `exit_process`)."""
+    exit_process(main())

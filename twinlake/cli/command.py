@@ -9,12 +9,13 @@ run not found, a `UserError`) is printed as one or two lines, what and where, th
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import sys
 import traceback
 from collections.abc import Mapping, Sequence
 from enum import IntEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import click
 import typer
@@ -213,3 +214,20 @@ def _unexpected_or_explained(exc: Exception) -> int:
         return ExitCode.NO
     report(problem)
     return ExitCode.UNUSABLE
+
+
+def exit_process(code: int) -> NoReturn:
+    """End the program with `code`, its output flushed, without the interpreter's teardown.
+
+    pyarrow's native thread pools can still hold a worker when Python finalizes, and tearing them down then aborts
+    the process ("terminate called without an active exception", SIGABRT) after the command's work and output are
+    complete (apache/arrow#34314). A command's exit code is its contract with scripts and Kubernetes, so the program
+    ends here: logs and both streams are flushed first, so nothing written is lost.
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nothing more can reach it anyway
+            pass
+    os._exit(code)
