@@ -41,7 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import typer
 
-from producers import faults as F
+from producers import faults
 from producers.csvfile import write_csv
 from producers.faults import DUPLICATE_KINDS, FAULT_SPECS, FaultKind, FaultRates, FaultSpec, NoiseKind
 from producers.pools import Pools, build_pools
@@ -338,16 +338,16 @@ _FaultValues = tuple[list[str], dict[str, int]]
 
 
 def _blank_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
-    return F.blanks(rng, site.n), {}
+    return faults.blanks(rng, site.n), {}
 
 
 def _invalid_id_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
-    return F.invalid_ids(rng, [int(p) + 1 for p in site.positions]), {}
+    return faults.invalid_ids(rng, [int(p) + 1 for p in site.positions]), {}
 
 
 def _invalid_client_ref_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
     assert site.clean.client_ids is not None
-    return F.invalid_ids(rng, [int(c) for c in site.clean.client_ids[site.positions]]), {}
+    return faults.invalid_ids(rng, [int(c) for c in site.clean.client_ids[site.positions]]), {}
 
 
 def _nonexistent_client_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
@@ -366,44 +366,44 @@ def _invalid_client_values(site: _FaultSite, rng: np.random.Generator) -> _Fault
 
 
 def _invalid_email_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
-    return F.invalid_emails(rng, site.originals()), {}
+    return faults.invalid_emails(rng, site.originals()), {}
 
 
 def _invalid_date_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
-    return F.invalid_dates(rng, site.originals()), {}
+    return faults.invalid_dates(rng, site.originals()), {}
 
 
 def _future_date_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
-    return F.future_dates(rng, site.as_of, site.n), {}
+    return faults.future_dates(rng, site.as_of, site.n), {}
 
 
 def _unknown_category_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
-    return F.unknown_values(rng, site.column, site.n), {}
+    return faults.unknown_values(rng, site.column, site.n), {}
 
 
 def _non_numeric_decimal_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
-    return F.non_numeric_decimals(rng, site.original_cents()), {}
+    return faults.non_numeric_decimals(rng, site.original_cents()), {}
 
 
 def _three_decimals_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
-    return F.three_decimals(rng, site.original_cents()), {}
+    return faults.three_decimals(rng, site.original_cents()), {}
 
 
 def _negative_decimal_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
-    return F.negative_decimals(site.original_cents()), {}
+    return faults.negative_decimals(site.original_cents()), {}
 
 
 def _zero_decimal_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
-    return F.zero_decimals(rng, site.n), {}
+    return faults.zero_decimals(rng, site.n), {}
 
 
 def _decimal_above_max_values(site: _FaultSite, rng: np.random.Generator) -> _FaultValues:
-    return F.above_max_decimals(rng, _high_cents(site.dataset, site.column), site.n), {}
+    return faults.above_max_decimals(rng, _high_cents(site.dataset, site.column), site.n), {}
 
 
 # How each row-fault kind rewrites its column; duplicates are copies of rows instead (`_with_duplicates`).
 ROW_FAULT_VALUES: dict[FaultKind, Callable[[_FaultSite, np.random.Generator], _FaultValues]] = {
-    **dict.fromkeys(sorted(F.BLANK_KINDS), _blank_values),
+    **dict.fromkeys(sorted(faults.BLANK_KINDS), _blank_values),
     FaultKind.INVALID_ID: _invalid_id_values,
     FaultKind.INVALID_CLIENT_REF: _invalid_client_ref_values,
     FaultKind.NONEXISTENT_CLIENT: _nonexistent_client_values,
@@ -425,9 +425,9 @@ if set(ROW_FAULT_VALUES) != set(FaultKind) - DUPLICATE_KINDS:  # every kind is e
 
 # How each kind of valid noise rewrites a value.
 NOISE_VALUES: dict[NoiseKind, Callable[[np.random.Generator, list[str]], list[str]]] = {
-    NoiseKind.WHITESPACE: F.pad,
-    NoiseKind.CASE: F.recase,
-    NoiseKind.LEADING_ZEROS: F.leading_zeros,
+    NoiseKind.WHITESPACE: faults.pad,
+    NoiseKind.CASE: faults.recase,
+    NoiseKind.LEADING_ZEROS: faults.leading_zeros,
 }
 if set(NOISE_VALUES) != set(NoiseKind):
     raise AssertionError(f"noise kinds without values: {sorted(set(NoiseKind) - set(NOISE_VALUES))}")
@@ -458,8 +458,8 @@ def _noise(
     """Valid noise on distinct clean rows, one noise kind in one column per row."""
     targets: dict[NoiseKind, tuple[str, ...]] = {
         NoiseKind.WHITESPACE: DATASETS[dataset].column_names,
-        NoiseKind.CASE: F.case_columns(dataset),
-        NoiseKind.LEADING_ZEROS: F.id_columns(dataset),
+        NoiseKind.CASE: faults.case_columns(dataset),
+        NoiseKind.LEADING_ZEROS: faults.id_columns(dataset),
     }
     rows = len(plan.clean_pos)
     wanted = _noise_count(rates, rows)
@@ -501,8 +501,8 @@ def _with_duplicates(
 ) -> _Duplicated:
     """Copies of clean base rows, each inserted somewhere after its source."""
     n = plan.n_base
-    allowed = DATASETS[dataset].column(F.category_column(dataset)).allowed
-    cat_col = F.category_column(dataset)
+    allowed = DATASETS[dataset].column(faults.category_column(dataset)).allowed
+    cat_col = faults.category_column(dataset)
     n_exact = plan.counts[FaultKind.EXACT_DUPLICATE]
     n_dup_id = plan.counts[FaultKind.DUPLICATE_ID]
     # Duplicate-id sources are distinct, and never also copied verbatim: every id shared by several rows is
@@ -696,10 +696,12 @@ def generate_files(
         str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="Reference day; default today (UTC).")
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("data/generated"),
-    fault_rate: Annotated[float, typer.Option("--fault-rate", help="Rate of each fault kind.")] = F.DEFAULT_FAULT_RATE,
+    fault_rate: Annotated[
+        float, typer.Option("--fault-rate", help="Rate of each fault kind.")
+    ] = faults.DEFAULT_FAULT_RATE,
     noise_rate: Annotated[
         float, typer.Option("--noise-rate", help="Rate of each kind of valid noise (spaces, case, zeros).")
-    ] = F.DEFAULT_NOISE_RATE,
+    ] = faults.DEFAULT_NOISE_RATE,
     rate: Annotated[
         list[str] | None,
         typer.Option("--rate", metavar="KIND=RATE", help="One fault kind's own rate (repeatable); kinds below."),

@@ -116,56 +116,53 @@ class GoldTable:
         raise KeyError(f"gold table {self.name} has no column {name!r}")
 
 
-T = ColumnType
-
-
 def _cols(*pairs: tuple[str, ColumnType]) -> tuple[GoldColumn, ...]:
     return tuple(GoldColumn(name, kind) for name, kind in pairs)
 
 
 _SALES: tuple[tuple[str, ColumnType], ...] = (
-    ("revenue", T.TOTAL),
-    ("orders", T.INT64),
-    ("customers", T.INT64),
+    ("revenue", ColumnType.TOTAL),
+    ("orders", ColumnType.INT64),
+    ("customers", ColumnType.INT64),
 )
-_SALES_KPI: tuple[tuple[str, ColumnType], ...] = (*_SALES, ("avg_order_value", T.TOTAL))
+_SALES_KPI: tuple[tuple[str, ColumnType], ...] = (*_SALES, ("avg_order_value", ColumnType.TOTAL))
 _PROMO_KPI: tuple[tuple[str, ColumnType], ...] = (
-    ("promotions", T.INT64),
-    ("clients", T.INT64),
-    ("avg_promo_value", T.TOTAL),
+    ("promotions", ColumnType.INT64),
+    ("clients", ColumnType.INT64),
+    ("avg_promo_value", ColumnType.TOTAL),
 )
 
 DIM_CLIENT = GoldTable(
     "dim_client",
     _cols(
-        ("client_id", T.INT64),
-        ("name", T.STRING),
-        ("email", T.STRING),
-        ("signup_date", T.DATE),
-        ("country", T.STRING),
+        ("client_id", ColumnType.INT64),
+        ("name", ColumnType.STRING),
+        ("email", ColumnType.STRING),
+        ("signup_date", ColumnType.DATE),
+        ("country", ColumnType.STRING),
     ),
     ("client_id",),
     "Every clean client.",
 )
 DIM_PRODUCT = GoldTable(
     "dim_product",
-    _cols(("product_id", T.INT32), ("product", T.STRING)),
+    _cols(("product_id", ColumnType.INT32), ("product", ColumnType.STRING)),
     ("product_id",),
     "Every product of datasets.PRODUCTS, sold or not; product_id is its 1-based position there (stable).",
 )
 DIM_DATE = GoldTable(
     "dim_date",
     _cols(
-        ("date", T.DATE),
-        ("year", T.INT32),
-        ("quarter", T.INT32),
-        ("month", T.INT32),
-        ("month_name", T.STRING),
-        ("iso_year", T.INT32),
-        ("iso_week", T.INT32),
-        ("day", T.INT32),
-        ("day_of_week", T.INT32),
-        ("day_name", T.STRING),
+        ("date", ColumnType.DATE),
+        ("year", ColumnType.INT32),
+        ("quarter", ColumnType.INT32),
+        ("month", ColumnType.INT32),
+        ("month_name", ColumnType.STRING),
+        ("iso_year", ColumnType.INT32),
+        ("iso_week", ColumnType.INT32),
+        ("day", ColumnType.INT32),
+        ("day_of_week", ColumnType.INT32),
+        ("day_name", ColumnType.STRING),
     ),
     ("date",),
     "Every day from the first to the last purchase date inclusive, gaps included; empty when no purchases.",
@@ -173,13 +170,13 @@ DIM_DATE = GoldTable(
 FACT_PURCHASE = GoldTable(
     "fact_purchase",
     _cols(
-        ("purchase_id", T.INT64),
-        ("client_id", T.INT64),
-        ("product_id", T.INT32),
-        ("product", T.STRING),
-        ("purchase_date", T.DATE),
-        ("amount", T.MONEY),
-        ("country", T.STRING),
+        ("purchase_id", ColumnType.INT64),
+        ("client_id", ColumnType.INT64),
+        ("product_id", ColumnType.INT32),
+        ("product", ColumnType.STRING),
+        ("purchase_date", ColumnType.DATE),
+        ("amount", ColumnType.MONEY),
+        ("country", ColumnType.STRING),
     ),
     ("purchase_id",),
     "Every clean purchase, with its product_id and its client's country.",
@@ -187,11 +184,11 @@ FACT_PURCHASE = GoldTable(
 FACT_PROMOTION = GoldTable(
     "fact_promotion",
     _cols(
-        ("promo_id", T.INT64),
-        ("client_id", T.INT64),
-        ("promo_name", T.STRING),
-        ("promo_value", T.PERCENT),
-        ("country", T.STRING),
+        ("promo_id", ColumnType.INT64),
+        ("client_id", ColumnType.INT64),
+        ("promo_name", ColumnType.STRING),
+        ("promo_value", ColumnType.PERCENT),
+        ("country", ColumnType.STRING),
     ),
     ("promo_id",),
     "Every clean promotion, with its client's country.",
@@ -199,71 +196,75 @@ FACT_PROMOTION = GoldTable(
 KPI_GLOBAL = GoldTable(
     "kpi_global",
     _cols(
-        ("total_revenue", T.TOTAL),
-        ("total_orders", T.INT64),
-        ("unique_customers", T.INT64),
-        ("avg_order_value", T.TOTAL),
+        ("total_revenue", ColumnType.TOTAL),
+        ("total_orders", ColumnType.INT64),
+        ("unique_customers", ColumnType.INT64),
+        ("avg_order_value", ColumnType.TOTAL),
     ),
     ("total_orders",),
     "Exactly one row, also when there is no purchase (zeros, avg_order_value 0.00); nominal sort key.",
 )
 KPI_BY_COUNTRY = GoldTable(
     "kpi_by_country",
-    _cols(("country", T.STRING), *_SALES_KPI),
+    _cols(("country", ColumnType.STRING), *_SALES_KPI),
     ("country",),
     "One row per client country that HAS purchases: a country without sales has no row (not a zero row).",
 )
 KPI_BY_PRODUCT = GoldTable(
     "kpi_by_product",
-    _cols(("product_id", T.INT32), ("product", T.STRING), *_SALES_KPI),
+    _cols(("product_id", ColumnType.INT32), ("product", ColumnType.STRING), *_SALES_KPI),
     ("product_id",),
     "One row per product that HAS purchases: an unsold product has no row here (dim_product lists it).",
 )
 PROMO_KPI_GLOBAL = GoldTable(
     "promo_kpi_global",
-    _cols(("total_promotions", T.INT64), ("clients_with_promotion", T.INT64), ("avg_promo_value", T.TOTAL)),
+    _cols(
+        ("total_promotions", ColumnType.INT64),
+        ("clients_with_promotion", ColumnType.INT64),
+        ("avg_promo_value", ColumnType.TOTAL),
+    ),
     ("total_promotions",),
     "Exactly one row, also when there is no promotion (zeros, avg_promo_value 0.00); nominal sort key.",
 )
 PROMO_KPI_BY_NAME = GoldTable(
     "promo_kpi_by_name",
-    _cols(("promo_name", T.STRING), *_PROMO_KPI),
+    _cols(("promo_name", ColumnType.STRING), *_PROMO_KPI),
     ("promo_name",),
     "One row per promotion NAME (not promo_id) that has promotions; unused names have no row.",
 )
 PROMO_KPI_BY_COUNTRY = GoldTable(
     "promo_kpi_by_country",
-    _cols(("country", T.STRING), *_PROMO_KPI),
+    _cols(("country", ColumnType.STRING), *_PROMO_KPI),
     ("country",),
     "One row per client country that has promotions; other countries have no row.",
 )
 SALES_BY_DAY = GoldTable(
     "sales_by_day",
-    _cols(("date", T.DATE), *_SALES),
+    _cols(("date", ColumnType.DATE), *_SALES),
     ("date",),
     "One row per day WITH sales (dim_date is the gap-free calendar).",
 )
 SALES_BY_WEEK = GoldTable(
     "sales_by_week",
-    _cols(("iso_year", T.INT32), ("iso_week", T.INT32), *_SALES),
+    _cols(("iso_year", ColumnType.INT32), ("iso_week", ColumnType.INT32), *_SALES),
     ("iso_year", "iso_week"),
     "One row per ISO week (ISO week-numbering year, never the calendar year) with sales.",
 )
 SALES_BY_MONTH = GoldTable(
     "sales_by_month",
-    _cols(("month", T.STRING), *_SALES),
+    _cols(("month", ColumnType.STRING), *_SALES),
     ("month",),
     "One row per calendar month with sales; month is 'YYYY-MM'.",
 )
 DATA_QUALITY = GoldTable(
     "data_quality",
     _cols(
-        ("dataset", T.STRING),
-        ("rule", T.STRING),
-        ("rows_failed", T.INT64),
-        ("rows_in", T.INT64),
-        ("rows_clean", T.INT64),
-        ("rows_rejected", T.INT64),
+        ("dataset", ColumnType.STRING),
+        ("rule", ColumnType.STRING),
+        ("rows_failed", ColumnType.INT64),
+        ("rows_in", ColumnType.INT64),
+        ("rows_clean", ColumnType.INT64),
+        ("rows_rejected", ColumnType.INT64),
     ),
     ("dataset", "rule"),
     "One row per dataset and EVERY rule code of that dataset (zeros included, so the shape is stable); "

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from twinlake.datasets import DATASETS, Dataset, DatasetName
+from twinlake.datasets import CLIENTS, PROMOTIONS, PURCHASES, Dataset, DatasetName
 
 # Whitespace removed around every value before it is checked (space, tab, LF, VT, FF, CR).
 TRIM_CHARACTERS = " \t\n\x0b\f\r"
@@ -200,42 +200,48 @@ def _client_reference(ds: DatasetName) -> tuple[Rule, ...]:
     )
 
 
-_C, _P, _M = (DATASETS[n] for n in DatasetName)
-RC = RuleCode
-
 RULES: dict[DatasetName, tuple[Rule, ...]] = {
     DatasetName.CLIENTS: (
-        *_id(_C.name, "client_id", RC.MISSING_CLIENT_ID, RC.INVALID_CLIENT_ID),
-        Rule(RC.MISSING_NAME, _C.name, Blank("name")),
-        Rule(RC.MISSING_EMAIL, _C.name, Blank("email")),
-        Rule(RC.INVALID_EMAIL, _C.name, NotMatching("email", EMAIL_PATTERN)),
-        *_date(_C.name, "signup_date", (RC.MISSING_SIGNUP_DATE, RC.INVALID_SIGNUP_DATE, RC.FUTURE_SIGNUP_DATE)),
-        *_enum(_C, "country", RC.MISSING_COUNTRY, RC.UNKNOWN_COUNTRY),
-        *_duplicates(_C),
+        *_id(CLIENTS.name, "client_id", RuleCode.MISSING_CLIENT_ID, RuleCode.INVALID_CLIENT_ID),
+        Rule(RuleCode.MISSING_NAME, CLIENTS.name, Blank("name")),
+        Rule(RuleCode.MISSING_EMAIL, CLIENTS.name, Blank("email")),
+        Rule(RuleCode.INVALID_EMAIL, CLIENTS.name, NotMatching("email", EMAIL_PATTERN)),
+        *_date(
+            CLIENTS.name,
+            "signup_date",
+            (RuleCode.MISSING_SIGNUP_DATE, RuleCode.INVALID_SIGNUP_DATE, RuleCode.FUTURE_SIGNUP_DATE),
+        ),
+        *_enum(CLIENTS, "country", RuleCode.MISSING_COUNTRY, RuleCode.UNKNOWN_COUNTRY),
+        *_duplicates(CLIENTS),
     ),
     DatasetName.PURCHASES: (
-        *_id(_P.name, "purchase_id", RC.MISSING_PURCHASE_ID, RC.INVALID_PURCHASE_ID),
-        *_client_reference(_P.name),
+        *_id(PURCHASES.name, "purchase_id", RuleCode.MISSING_PURCHASE_ID, RuleCode.INVALID_PURCHASE_ID),
+        *_client_reference(PURCHASES.name),
         *_date(
-            _P.name,
+            PURCHASES.name,
             "purchase_date",
-            (RC.MISSING_PURCHASE_DATE, RC.INVALID_PURCHASE_DATE, RC.FUTURE_PURCHASE_DATE),
+            (RuleCode.MISSING_PURCHASE_DATE, RuleCode.INVALID_PURCHASE_DATE, RuleCode.FUTURE_PURCHASE_DATE),
         ),
-        *_decimal(_P.name, "amount", (RC.MISSING_AMOUNT, RC.INVALID_AMOUNT, RC.AMOUNT_OUT_OF_RANGE), Decimal("5000")),
-        *_enum(_P, "product", RC.MISSING_PRODUCT, RC.UNKNOWN_PRODUCT),
-        *_duplicates(_P),
+        *_decimal(
+            PURCHASES.name,
+            "amount",
+            (RuleCode.MISSING_AMOUNT, RuleCode.INVALID_AMOUNT, RuleCode.AMOUNT_OUT_OF_RANGE),
+            Decimal("5000"),
+        ),
+        *_enum(PURCHASES, "product", RuleCode.MISSING_PRODUCT, RuleCode.UNKNOWN_PRODUCT),
+        *_duplicates(PURCHASES),
     ),
     DatasetName.PROMOTIONS: (
-        *_id(_M.name, "promo_id", RC.MISSING_PROMO_ID, RC.INVALID_PROMO_ID),
-        *_client_reference(_M.name),
-        *_enum(_M, "promo_name", RC.MISSING_PROMO_NAME, RC.UNKNOWN_PROMO_NAME),
+        *_id(PROMOTIONS.name, "promo_id", RuleCode.MISSING_PROMO_ID, RuleCode.INVALID_PROMO_ID),
+        *_client_reference(PROMOTIONS.name),
+        *_enum(PROMOTIONS, "promo_name", RuleCode.MISSING_PROMO_NAME, RuleCode.UNKNOWN_PROMO_NAME),
         *_decimal(
-            _M.name,
+            PROMOTIONS.name,
             "promo_value",
-            (RC.MISSING_PROMO_VALUE, RC.INVALID_PROMO_VALUE, RC.PROMO_VALUE_OUT_OF_RANGE),
+            (RuleCode.MISSING_PROMO_VALUE, RuleCode.INVALID_PROMO_VALUE, RuleCode.PROMO_VALUE_OUT_OF_RANGE),
             Decimal("100"),
         ),
-        *_duplicates(_M),
+        *_duplicates(PROMOTIONS),
     ),
 }
 

@@ -19,7 +19,7 @@ import pyarrow as pa
 from jobs.pandas_engine.arrow_schema import bronze_schema, rejected_schema, silver_schema
 from jobs.pandas_engine.bronze import read_bronze
 from jobs.pandas_engine.gold import build_gold
-from jobs.pandas_engine.silver import SilverResult, build_silver
+from jobs.pandas_engine.silver import PandasSilverResult, build_silver
 from jobs.pandas_engine.tables import TableWriter
 from jobs.runs import LayerTimer, RunFailure, RunOutcome, RunRequest, RunResults, record_run
 from twinlake.datasets import DATASETS, DatasetName
@@ -85,10 +85,10 @@ def _bronze(
 
 def _silver(
     writer: TableWriter, layout: RunLayout, bronze: dict[DatasetName, pd.DataFrame], reference_date: date
-) -> dict[DatasetName, SilverResult]:
+) -> dict[DatasetName, PandasSilverResult]:
     """Clients first: purchases and promotions check their client_id against the clean clients."""
     clean_ids: dict[tuple[DatasetName, str], npt.NDArray[np.int64]] = {}
-    silver: dict[DatasetName, SilverResult] = {}
+    silver: dict[DatasetName, PandasSilverResult] = {}
     for name in DatasetName:
         dataset = DATASETS[name]
         result = build_silver(dataset, bronze[name], reference_date, clean_ids)
@@ -109,7 +109,7 @@ def _silver(
 
 
 def _gold(
-    writer: TableWriter, layout: RunLayout, silver: dict[DatasetName, SilverResult]
+    writer: TableWriter, layout: RunLayout, silver: dict[DatasetName, PandasSilverResult]
 ) -> tuple[dict[str, int], dict[str, str]]:
     """Build and write every Gold table; returns their row counts and content hashes (hashed beside the writes)."""
     quality = {str(name): result.counts.model_dump() for name, result in silver.items()}

@@ -22,7 +22,7 @@ from twinlake.rules import ExactDuplicate, RepeatedId, Rule, duplicate_rules, ru
 
 
 @dataclass(frozen=True)
-class SilverResult:
+class PandasSilverResult:
     """One dataset's Silver: typed clean rows, raw rejected rows with reasons, and the counts."""
 
     clean: pd.DataFrame
@@ -35,7 +35,7 @@ def build_silver(
     bronze: pd.DataFrame,
     reference_date: date,
     clean_ids: Mapping[tuple[DatasetName, str], npt.NDArray[np.int64]],
-) -> SilverResult:
+) -> PandasSilverResult:
     """Validate and normalise one dataset's Bronze rows (raw text plus lineage columns)."""
     bronze = bronze.sort_values([SOURCE_KEY, ROW_NUMBER], kind="stable").reset_index(drop=True)
     trimmed = pd.DataFrame({c: trim(bronze[c]) for c in dataset.column_names})
@@ -66,7 +66,7 @@ def build_silver(
         rows_rejected=int(rejected_mask.sum()),
         rejected_by_rule={str(r.code): int(n) for r, n in zip(rules, per_rule, strict=True)},
     )
-    return SilverResult(clean.reset_index(drop=True), rejected.reset_index(drop=True), counts)
+    return PandasSilverResult(clean.reset_index(drop=True), rejected.reset_index(drop=True), counts)
 
 
 def _duplicate_failures(dataset: Dataset, typed: pd.DataFrame, eligible: Mask) -> dict[Rule, Mask]:

@@ -28,12 +28,13 @@ from jobs.health import beat
 from jobs.pandas_engine.run import ENGINE, execute_run
 from jobs.runs import RunOutcome, RunRequest, RunScheduler
 from twinlake.dead_letter import DeadLetters, handle_raw_message, source_of
+from twinlake.layout import Buckets
 from twinlake.settings import Settings
 from twinlake.store import ObjectStore
 
 log = logging.getLogger(__name__)
 ERROR_PAUSE_SECONDS = 5.0
-Runner = Callable[[ObjectStore, str, Any, RunRequest], RunOutcome]
+Runner = Callable[[ObjectStore, str, Buckets, RunRequest], RunOutcome]
 
 
 class PandasWorker:

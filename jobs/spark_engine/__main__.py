@@ -98,7 +98,7 @@ def serve(
     """Start Spark and the query (or one reconcile with `once`); the process exit code."""
     from jobs.spark_engine.jars import JarsError
     from jobs.spark_engine.session import build_session
-    from jobs.spark_engine.stream import SparkEngine, start_query, supervise
+    from jobs.spark_engine.stream import SparkWorker, start_query, supervise
     from twinlake.broker import dead_letters
 
     stop = threading.Event()
@@ -117,7 +117,7 @@ def serve(
         raise UserError(f"the Spark connector jars are not available: {exc}", "install Maven (mvn) once") from exc
     log.info("spark %s session ready in %.1f s", spark.version, time.perf_counter() - started)
     try:
-        engine = SparkEngine(spark, settings, store, dead_letters(settings))
+        engine = SparkWorker(spark, settings, store, dead_letters(settings))
         if once:
             outcome = engine.maybe_run()
             if engine.scheduler.last_error:

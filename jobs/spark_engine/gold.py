@@ -45,7 +45,7 @@ from twinlake.gold import (
 )
 
 
-def cents(value: Column) -> Column:
+def to_cents(value: Column) -> Column:
     """Exact bigint cents of a scale-2 decimal."""
     return (value * F.lit(100)).cast("long")
 
@@ -134,7 +134,7 @@ def cluster_by_client(fact_purchase: DataFrame, fact_promotion: DataFrame) -> tu
     day = F.col("purchase_date")
     purchases = fact_purchase.select(
         "client_id",
-        cents(F.col("amount")).alias("cents"),
+        to_cents(F.col("amount")).alias("cents"),
         "country",
         "product_id",
         "product",
@@ -143,7 +143,9 @@ def cluster_by_client(fact_purchase: DataFrame, fact_promotion: DataFrame) -> tu
         F.weekofyear(day).alias("iso_week"),
         F.format_string("%04d-%02d", F.year(day), F.month(day)).alias("month"),
     )
-    promotions = fact_promotion.select("client_id", cents(F.col("promo_value")).alias("cents"), "promo_name", "country")
+    promotions = fact_promotion.select(
+        "client_id", to_cents(F.col("promo_value")).alias("cents"), "promo_name", "country"
+    )
     return purchases.repartition("client_id"), promotions.repartition("client_id")
 
 

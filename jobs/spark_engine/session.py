@@ -129,7 +129,3 @@ def build_session(
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(LocalSettings.load().spark_log_level)
     return spark
-
-
-def s3a_uri(bucket: str, key: str) -> str:
-    return f"s3a://{bucket}/{key}"

@@ -17,7 +17,7 @@ offsets, and a batch's offsets count as done only once `foreachBatch` returned. 
    non-zero and, restarted, replays the batch (its offsets were not committed).
 
 An empty trigger (no new events) runs no `foreachBatch`, so the driver also reconciles on its own
-(`supervise`): every `settings.reconcile_seconds` it calls `SparkEngine.maybe_run` from the main thread, so an
+(`supervise`): every `settings.reconcile_seconds` it calls `SparkWorker.maybe_run` from the main thread, so an
 event lost by the store or the broker is caught, and sooner when a run the infrastructure failed is due again
 (`RunScheduler.retry_due`: the store or the broker unreachable is retried with back-off, the query goes on). A lock
 makes a reconcile and a batch's run take turns (never two runs at once). Any other exception in a reconcile stops
@@ -59,7 +59,7 @@ def checkpoint_location(settings: Settings) -> str:
     return f"s3a://{settings.gold_bucket}/_checkpoints/spark-engine/"
 
 
-class SparkEngine:
+class SparkWorker:
     """Reconciles landing with the last successful run; `maybe_run` is what each micro-batch ends with."""
 
     def __init__(self, spark: SparkSession, settings: Settings, store: ObjectStore, dead_letters: DeadLetters) -> None:
@@ -112,7 +112,7 @@ class SparkEngine:
 
 
 def start_query(
-    engine: SparkEngine,
+    engine: SparkWorker,
     *,
     trigger: str = DEFAULT_TRIGGER,
     checkpoint: str | None = None,
@@ -144,7 +144,7 @@ def start_query(
 
 def supervise(
     query: Any,
-    engine: SparkEngine,
+    engine: SparkWorker,
     stop: threading.Event,
     *,
     reconcile_seconds: float | None = None,

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from jobs.pandas_engine.bronze import read_bronze as pandas_bronze
 from jobs.pandas_engine.gold import build_gold as pandas_gold
-from jobs.pandas_engine.silver import SilverResult
+from jobs.pandas_engine.silver import PandasSilverResult
 from jobs.pandas_engine.silver import build_silver as pandas_silver
 from jobs.spark_engine.bronze import read_bronze as spark_bronze
 from jobs.spark_engine.bronze import union_all
@@ -42,7 +42,7 @@ def input_object(dataset: DatasetName, path: Path, key: str | None = None) -> In
 
 def run_pandas(files: Mapping[DatasetName, list[Path]], reference_date: date) -> EngineOutput:
     clean_ids: dict[tuple[DatasetName, str], Any] = {}
-    silver: dict[DatasetName, SilverResult] = {}
+    silver: dict[DatasetName, PandasSilverResult] = {}
     for name in DatasetName:
         dataset = DATASETS[name]
         frames = [pandas_bronze(dataset, input_object(name, p), p.read_bytes()) for p in files[name]]

@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from jobs.pandas_engine.silver import SilverResult, build_silver
+from jobs.pandas_engine.silver import PandasSilverResult, build_silver
 from tests.rule_cases import BASE_ROWS, REFERENCE_DATE, RULE_CASES, RuleCase
 from twinlake.datasets import DATASETS, REASONS, DatasetName
 from twinlake.rules import rules_for
@@ -33,14 +33,16 @@ def bronze(dataset: DatasetName, rows: Sequence[dict[str, str]], keys: Sequence[
     return pd.DataFrame(frame)
 
 
-def silver(dataset: DatasetName, rows: Sequence[dict[str, str]], keys: Sequence[str] | None = None) -> SilverResult:
+def silver(
+    dataset: DatasetName, rows: Sequence[dict[str, str]], keys: Sequence[str] | None = None
+) -> PandasSilverResult:
     clean_clients = np.array([1], dtype=np.int64)  # the base clients row
     return build_silver(
         DATASETS[dataset], bronze(dataset, rows, keys), REFERENCE_DATE, {(C, "client_id"): clean_clients}
     )
 
 
-def reasons(result: SilverResult) -> list[list[str]]:
+def reasons(result: PandasSilverResult) -> list[list[str]]:
     return [list(r) for r in result.rejected[REASONS]]
 
 
