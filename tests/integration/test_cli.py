@@ -91,7 +91,6 @@ def test_rejects_and_diff_on_the_stack(pandas_run: dict[str, Any]) -> None:
     assert done.returncode == 0 and "identical: all 15 Gold tables" in done.stderr
 
 
-
 def test_reading_parquet_never_aborts_the_exit(pandas_run: dict[str, Any]) -> None:
     """pyarrow's thread pools could abort the interpreter's teardown after a full read (SIGABRT in about a third of
     the runs): the command must end with its own exit code every time, its output whole."""

@@ -8,6 +8,7 @@ run not found, a `UserError`) is printed as one or two lines, what and where, th
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -226,8 +227,6 @@ def exit_process(code: int) -> NoReturn:
     """
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream: nothing more can reach it anyway
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe or stream: nothing more can reach it anyway
-            pass
     os._exit(code)
