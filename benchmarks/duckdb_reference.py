@@ -265,7 +265,7 @@ def _silver_sql(dataset: Dataset, reference_date: date, out_dir: Path) -> list[s
     lineage = ", ".join(ident(c) for c in LINEAGE_COLUMNS)
     order = f"{ident(SOURCE_KEY)}, {ident(ROW_NUMBER)}"
     trimmed = ", ".join(f"{ident(c)} AS {_raw(c)}, {trim(ident(c))} AS {ident(c)}" for c in dataset.column_names)
-    flags = ", ".join(f"{_fails(r.check, reference_date)} AS {_flag(r)}" for r in row_rules(name))  # type: ignore[arg-type]
+    flags = ", ".join(f"{_fails(r.check, reference_date)} AS {_flag(r)}" for r in row_rules(name))
     passes = " AND ".join(f"NOT {_flag(r)}" for r in row_rules(name)) or "true"
     content = ", ".join(_typed(c) for c in dataset.column_names)
     later: dict[Rule, str] = {}  # "an earlier row that passes every row rule has the same ..."

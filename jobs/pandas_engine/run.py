@@ -113,12 +113,11 @@ def _gold(
     writer: TableWriter, layout: RunLayout, silver: dict[DatasetName, PandasSilver]
 ) -> tuple[dict[str, int], dict[str, str]]:
     """Build and write every Gold table; returns their row counts and content hashes (hashed beside the writes)."""
-    quality = {str(name): result.counts.model_dump() for name, result in silver.items()}
     tables = build_gold(
         silver[DatasetName.CLIENTS].clean,
         silver[DatasetName.PURCHASES].clean,
         silver[DatasetName.PROMOTIONS].clean,
-        quality,
+        {name: result.counts for name, result in silver.items()},
     )
     hashes = {}
     for name, table in tables.items():

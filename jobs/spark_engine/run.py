@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import logging
 import platform
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from importlib.metadata import version
-from typing import Any
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Observation, SparkSession
@@ -156,7 +156,7 @@ def _gold(
     store: ObjectStore,
     layout: RunLayout,
     cleans: dict[DatasetName, DataFrame],
-    counts: dict[DatasetName, DatasetCounts],
+    counts: Mapping[DatasetName, DatasetCounts],
 ) -> dict[str, int]:
     """The facts first, then every aggregate from the facts read back (no aggregate re-runs the Silver joins).
 
@@ -165,7 +165,6 @@ def _gold(
     whose time is mostly per-job latency, so one at a time would leave a core idle. Spark runs concurrent
     jobs of one session safely.
     """
-    quality: dict[str, Any] = {str(name): c.model_dump() for name, c in counts.items()}
     rows: dict[str, int] = {}
 
     def write(name: str, frame: DataFrame) -> None:
@@ -191,7 +190,7 @@ def _gold(
         frame.persist(StorageLevel.MEMORY_AND_DISK) for frame in cluster_by_client(fact_purchase, fact_promotion)
     )
     try:
-        write_all(build_aggregates(spark, purchases, promotions, quality))
+        write_all(build_aggregates(spark, purchases, promotions, counts))
     finally:
         purchases.unpersist()
         promotions.unpersist()
