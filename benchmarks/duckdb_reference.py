@@ -87,12 +87,12 @@ from twinlake.rules import (
     row_rules,
     rules_for,
 )
+from twinlake.schema import PARSE_DECIMAL_PRECISION, PARSE_DECIMAL_SCALE
 from twinlake.store import md5_etag
 
 PARQUET = "(FORMAT parquet, COMPRESSION zstd)"
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-# Wide enough for every DECIMAL_2_PATTERN value (13 integer digits, 2 places), as the Pandas engine parses.
-_PARSE_DECIMAL = "DECIMAL(16,2)"
+_PARSE_DECIMAL = f"DECIMAL({PARSE_DECIMAL_PRECISION},{PARSE_DECIMAL_SCALE})"  # as every engine parses
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Both engines (`jobs/pandas_engine/gold.py`, later the Spark one) write EXACTLY these schemas, with the rows
 sorted by each table's `sort_key`, so their Parquet outputs can be compared row for row. Nothing here imports
-pandas or pyarrow: an engine maps the logical type names below to its own types (see
+pandas or pyarrow: an engine maps the logical type names (`twinlake.schema.ColumnType`) to its own types (see
 `jobs/pandas_engine/arrow_schema.py`).
 
 Shared semantics (each engine's tests hold it to them):
@@ -25,43 +25,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 
-from twinlake.datasets import (
-    MONEY_PRECISION,
-    MONEY_SCALE,
-    PERCENT_PRECISION,
-    PERCENT_SCALE,
-    TOTAL_PRECISION,
-    ColumnKind,
-    DatasetName,
-)
+from twinlake.datasets import DatasetName
 from twinlake.manifest import DatasetCounts
 from twinlake.rules import rules_for
 
-
-class ColumnType(StrEnum):
-    """The closed set of logical column types that Silver and Gold tables use."""
-
-    INT32 = "int32"
-    INT64 = "int64"
-    STRING = "string"
-    DATE = "date"
-    MONEY = f"decimal({MONEY_PRECISION},{MONEY_SCALE})"  # decimal(12,2): a purchase amount
-    PERCENT = f"decimal({PERCENT_PRECISION},{PERCENT_SCALE})"  # decimal(5,2): a promotion value
-    TOTAL = f"decimal({TOTAL_PRECISION},{MONEY_SCALE})"  # decimal(18,2): sums and averages
-
-
-# The Silver (clean) type of each dataset column kind: both engines type Silver with it.
-SILVER_TYPES: dict[ColumnKind, ColumnType] = {
-    ColumnKind.ID: ColumnType.INT64,
-    ColumnKind.TEXT: ColumnType.STRING,
-    ColumnKind.EMAIL: ColumnType.STRING,
-    ColumnKind.DATE: ColumnType.DATE,
-    ColumnKind.MONEY: ColumnType.MONEY,
-    ColumnKind.PERCENT: ColumnType.PERCENT,
-    ColumnKind.ENUM: ColumnType.STRING,
-}
+# The logical column types live in `twinlake.schema` (Silver uses them too); re-exported for Gold's users.
+from twinlake.schema import SILVER_TYPES as SILVER_TYPES
+from twinlake.schema import ColumnType as ColumnType
 
 # ISO day and month names, English and fixed: index 0 is Monday / January.
 DAY_NAMES: tuple[str, ...] = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

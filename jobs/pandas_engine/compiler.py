@@ -44,12 +44,12 @@ from twinlake.rules import (
     RepeatedId,
     RowCheck,
 )
+from twinlake.schema import PARSE_DECIMAL_PRECISION, PARSE_DECIMAL_SCALE
 
 Mask = npt.NDArray[np.bool_]
 _T = TypeVar("_T")
 STRING = pd.ArrowDtype(pa.string())
-# Wide enough for every DECIMAL_2_PATTERN value (13 integer digits, 2 places).
-_PARSE_DECIMAL = pa.decimal128(16, 2)
+_PARSE_DECIMAL = pa.decimal128(PARSE_DECIMAL_PRECISION, PARSE_DECIMAL_SCALE)
 
 
 def arrow(series: pd.Series) -> pa.Array:

@@ -8,7 +8,7 @@ The Spark twin of `jobs/pandas_engine/compiler.py`, held to the same semantics:
   `$` becomes `\\z`, because Java's `$` also matches before a final line terminator (RE2's does not).
 - Values are parsed only after their pattern check passed, and with the `try_` forms, so ANSI mode never
   throws on bad data: `try_to_timestamp(v, 'yyyy-MM-dd')` (strict resolver: 2026-02-30 is null) for dates,
-  `try_cast` to decimal(16,2) for decimals, to bigint for ids.
+  `try_cast` to the shared parse width (`twinlake.schema`, decimal(16,2)) for decimals, to bigint for ids.
 - `NotAmongClean` is a broadcast left join against the clean ids of the referenced dataset (`prepare`).
 - The duplicate checks (`SparkDuplicateCompiler`) share one window over the eligible rows' typed values.
 """
@@ -50,9 +50,9 @@ from twinlake.rules import (
     RowCheck,
     duplicate_rules,
 )
+from twinlake.schema import PARSE_DECIMAL_PRECISION, PARSE_DECIMAL_SCALE
 
-# Wide enough for every DECIMAL_2_PATTERN value (13 integer digits, 2 places), as in the Pandas engine.
-PARSE_DECIMAL = "decimal(16,2)"
+PARSE_DECIMAL = f"decimal({PARSE_DECIMAL_PRECISION},{PARSE_DECIMAL_SCALE})"
 DATE_FORMAT = "yyyy-MM-dd"
 
 
@@ -100,7 +100,7 @@ def decimal_valid(trimmed: Column) -> Column:
 
 
 def decimal_value(trimmed: Column) -> Column:
-    """The exact decimal(16,2) of a DECIMAL_2_PATTERN value (null otherwise)."""
+    """The exact decimal (of the shared parse width) of a DECIMAL_2_PATTERN value (null otherwise)."""
     return F.when(decimal_valid(trimmed), trimmed.try_cast(PARSE_DECIMAL))
 
 
