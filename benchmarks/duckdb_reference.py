@@ -87,12 +87,12 @@ from twinlake.rules import (
     row_rules,
     rules_for,
 )
+from twinlake.schema import PARSE_DECIMAL_PRECISION, PARSE_DECIMAL_SCALE
 from twinlake.store import md5_etag
 
 PARQUET = "(FORMAT parquet, COMPRESSION zstd)"
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-# Wide enough for every DECIMAL_2_PATTERN value (13 integer digits, 2 places), as the Pandas engine parses.
-_PARSE_DECIMAL = "DECIMAL(16,2)"
+_PARSE_DECIMAL = f"DECIMAL({PARSE_DECIMAL_PRECISION},{PARSE_DECIMAL_SCALE})"  # as every engine parses
 
 
 @dataclass(frozen=True)
@@ -265,7 +265,7 @@ def _silver_sql(dataset: Dataset, reference_date: date, out_dir: Path) -> list[s
     lineage = ", ".join(ident(c) for c in LINEAGE_COLUMNS)
     order = f"{ident(SOURCE_KEY)}, {ident(ROW_NUMBER)}"
     trimmed = ", ".join(f"{ident(c)} AS {_raw(c)}, {trim(ident(c))} AS {ident(c)}" for c in dataset.column_names)
-    flags = ", ".join(f"{_fails(r.check, reference_date)} AS {_flag(r)}" for r in row_rules(name))  # type: ignore[arg-type]
+    flags = ", ".join(f"{_fails(r.check, reference_date)} AS {_flag(r)}" for r in row_rules(name))
     passes = " AND ".join(f"NOT {_flag(r)}" for r in row_rules(name)) or "true"
     content = ", ".join(_typed(c) for c in dataset.column_names)
     later: dict[Rule, str] = {}  # "an earlier row that passes every row rule has the same ..."

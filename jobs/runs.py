@@ -12,6 +12,11 @@ recorded at all leaves no trace but folders (retention removes them) and is simp
 retries are the clients' own (botocore's standard retry mode, kafka-python's producer retries); the back-off here
 is between whole runs.
 
+The steps of a run every engine takes alike live here too: the ETag-pinned fetch of an input object, the input
+objects grouped per dataset in run order (`RUN_ORDER`, failing for a dataset without one), and the Silver loop
+(`run_silver`: datasets in run order, each one checked against the clean ids of the ones before it, one log line
+each). An engine supplies only what differs: how it reads, validates and writes a dataset.
+
 "Already done" is judged from the recorded runs of the input set (`Lake.runs_of_input_set`), not from the pointer:
 an engine killed between writing a run's manifest and moving the pointers rolls the pointer forward to that run
 on restart instead of computing it again.
@@ -21,9 +26,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Generic, TypeVar
 
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as StoreConnectionError
@@ -31,7 +37,7 @@ from kafka.errors import KafkaError
 
 from jobs.metrics import peak_rss_bytes, reset_peak_rss
 from twinlake.catalog import Lake
-from twinlake.datasets import DatasetName
+from twinlake.datasets import DATASETS, Dataset, DatasetName
 from twinlake.inputs import BadInputFile, input_fingerprint, list_landing, missing_datasets
 from twinlake.layout import Buckets, Engine, RunLayout, make_run_id
 from twinlake.manifest import (
@@ -46,6 +52,9 @@ from twinlake.pointer import PublishResult, publish_run
 from twinlake.store import ObjectStore
 
 log = logging.getLogger(__name__)
+
+# Clients first: purchases and promotions check their client_id against the clean clients.
+RUN_ORDER: tuple[DatasetName, ...] = (DatasetName.CLIENTS, DatasetName.PURCHASES, DatasetName.PROMOTIONS)
 
 
 @dataclass(frozen=True)
@@ -148,6 +157,80 @@ def record_run(
     write_manifest(store, layout, manifest)
     published = publish_run(store, layout.buckets.gold, manifest) if manifest.succeeded else None
     return RunOutcome(manifest, published)
+
+
+# ---- the steps every engine's run takes ------------------------------------------------------------------------
+
+Item = TypeVar("Item")
+Clean = TypeVar("Clean")  # an engine's clean Silver table (a pandas or a Spark frame)
+Ids = TypeVar("Ids")  # an engine's clean ids of a dataset, which later datasets check their references against
+CleanIds = Mapping[tuple[DatasetName, str], Ids]
+
+
+def input_changed(source: InputObject, etag_now: str | None) -> RuntimeError:
+    """The error of a run whose input object no longer has the ETag the run was started on."""
+    return RuntimeError(f"{source.key} changed during the run (etag {source.etag} -> {etag_now})")
+
+
+def fetch_input(store: ObjectStore, landing_bucket: str, source: InputObject) -> bytes:
+    """The body of one input object, pinned by its ETag: raises if the object changed since the run listed it."""
+    obj = store.get(landing_bucket, source.key)
+    if obj.etag != source.etag:
+        raise input_changed(source, obj.etag)
+    return obj.body
+
+
+def check_inputs_unchanged(store: ObjectStore, landing_bucket: str, inputs: Iterable[InputObject]) -> None:
+    """List landing again: raises if an input object was replaced or removed since the run listed it."""
+    now = {i.key: i.etag for i in list_landing(store, landing_bucket)}
+    for source in inputs:
+        if now.get(source.key) != source.etag:
+            raise input_changed(source, now.get(source.key))
+
+
+def per_dataset(
+    items: Iterable[Item], dataset_of: Callable[[Item], DatasetName]
+) -> Iterator[tuple[Dataset, list[Item]]]:
+    """The items (input objects, or what an engine made of them) of each dataset, in run order (`RUN_ORDER`).
+
+    Raises `ValueError` when the turn of a dataset without any item comes (the datasets before it are yielded).
+    """
+    groups: dict[DatasetName, list[Item]] = {name: [] for name in RUN_ORDER}
+    for item in items:
+        groups[dataset_of(item)].append(item)
+    for name, group in groups.items():
+        if not group:
+            raise ValueError(f"no input object for dataset {name}")
+        yield DATASETS[name], group
+
+
+@dataclass(frozen=True)
+class SilverOutput(Generic[Clean, Ids]):
+    """What an engine's Silver step made of one dataset: its clean table, its counts, and its clean ids."""
+
+    clean: Clean
+    counts: DatasetCounts
+    ids: Ids
+
+
+def run_silver(
+    step: Callable[[Dataset, CleanIds[Ids]], SilverOutput[Clean, Ids]],
+) -> dict[DatasetName, SilverOutput[Clean, Ids]]:
+    """Silver of every dataset in run order: `step` validates and writes one dataset, given the clean ids of the
+    datasets before it (keyed by (dataset, id column)); one log line per dataset."""
+    clean_ids: dict[tuple[DatasetName, str], Ids] = {}
+    outputs: dict[DatasetName, SilverOutput[Clean, Ids]] = {}
+    for name in RUN_ORDER:
+        dataset = DATASETS[name]
+        output = step(dataset, clean_ids)
+        clean_ids[(name, dataset.id_column)] = output.ids
+        outputs[name] = output
+        log_silver(name, output.counts)
+    return outputs
+
+
+def log_silver(name: DatasetName, counts: DatasetCounts) -> None:
+    log.info("silver %s: %d in, %d clean, %d rejected", name, counts.rows_in, counts.rows_clean, counts.rows_rejected)
 
 
 def error_text(exc: BaseException) -> str:

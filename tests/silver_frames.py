@@ -9,6 +9,9 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from twinlake.datasets import DatasetName
+from twinlake.manifest import DatasetCounts
+
 D12, D5 = pa.decimal128(12, 2), pa.decimal128(5, 2)
 STR, I64, DATE = pa.string(), pa.int64(), pa.date32()
 
@@ -46,10 +49,11 @@ def promotions(rows: Sequence[tuple[Any, ...]]) -> pd.DataFrame:
     return frame(PROMOTION_TYPES, rows)
 
 
-def quality(
+def quality_dicts(
     clean: Mapping[str, int] | None = None, by_rule: Mapping[str, Mapping[str, int]] | None = None
 ) -> dict[str, dict[str, Any]]:
-    """DQ counts: rows_rejected is the largest count in `by_rule` (0 if none); rows_in = clean + rejected."""
+    """DQ counts as plain data: rows_rejected is the largest count in `by_rule` (0 if none); rows_in = clean +
+    rejected."""
     out: dict[str, dict[str, Any]] = {}
     for ds in ("clients", "purchases", "promotions"):
         rules = dict((by_rule or {}).get(ds, {}))
@@ -62,6 +66,18 @@ def quality(
             "rejected_by_rule": rules,
         }
     return out
+
+
+def typed_quality(counts: Mapping[str, Mapping[str, Any]]) -> dict[DatasetName, DatasetCounts]:
+    """Plain DQ counts as a run hands them to Gold (validated: inconsistent counts raise a ValueError)."""
+    return {DatasetName(ds): DatasetCounts.model_validate(c) for ds, c in counts.items()}
+
+
+def quality(
+    clean: Mapping[str, int] | None = None, by_rule: Mapping[str, Mapping[str, int]] | None = None
+) -> dict[DatasetName, DatasetCounts]:
+    """DQ counts of every dataset, as a run hands them to Gold (see `quality_dicts`)."""
+    return typed_quality(quality_dicts(clean, by_rule))
 
 
 # Four clients, the input unsorted; Dan has no purchase and no promotion.

@@ -2,7 +2,7 @@
 
 Both engines (`jobs/pandas_engine/gold.py`, later the Spark one) write EXACTLY these schemas, with the rows
 sorted by each table's `sort_key`, so their Parquet outputs can be compared row for row. Nothing here imports
-pandas or pyarrow: an engine maps the logical type names below to its own types (see
+pandas or pyarrow: an engine maps the logical type names (`twinlake.schema.ColumnType`) to its own types (see
 `jobs/pandas_engine/arrow_schema.py`).
 
 Shared semantics (each engine's tests hold it to them):
@@ -25,43 +25,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
 
-from twinlake.datasets import (
-    MONEY_PRECISION,
-    MONEY_SCALE,
-    PERCENT_PRECISION,
-    PERCENT_SCALE,
-    TOTAL_PRECISION,
-    ColumnKind,
-    DatasetName,
-)
+from twinlake.datasets import DatasetName
+from twinlake.manifest import DatasetCounts
 from twinlake.rules import rules_for
 
-
-class ColumnType(StrEnum):
-    """The closed set of logical column types that Silver and Gold tables use."""
-
-    INT32 = "int32"
-    INT64 = "int64"
-    STRING = "string"
-    DATE = "date"
-    MONEY = f"decimal({MONEY_PRECISION},{MONEY_SCALE})"  # decimal(12,2): a purchase amount
-    PERCENT = f"decimal({PERCENT_PRECISION},{PERCENT_SCALE})"  # decimal(5,2): a promotion value
-    TOTAL = f"decimal({TOTAL_PRECISION},{MONEY_SCALE})"  # decimal(18,2): sums and averages
-
-
-# The Silver (clean) type of each dataset column kind: both engines type Silver with it.
-SILVER_TYPES: dict[ColumnKind, ColumnType] = {
-    ColumnKind.ID: ColumnType.INT64,
-    ColumnKind.TEXT: ColumnType.STRING,
-    ColumnKind.EMAIL: ColumnType.STRING,
-    ColumnKind.DATE: ColumnType.DATE,
-    ColumnKind.MONEY: ColumnType.MONEY,
-    ColumnKind.PERCENT: ColumnType.PERCENT,
-    ColumnKind.ENUM: ColumnType.STRING,
-}
+# The logical column types live in `twinlake.schema` (Silver uses them too); re-exported for Gold's users.
+from twinlake.schema import SILVER_TYPES as SILVER_TYPES
+from twinlake.schema import ColumnType as ColumnType
 
 # ISO day and month names, English and fixed: index 0 is Monday / January.
 DAY_NAMES: tuple[str, ...] = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -293,49 +264,30 @@ GOLD_TABLES_BY_NAME: dict[str, GoldTable] = {t.name: t for t in GOLD_TABLES}
 
 # ---- data quality: the input both engines receive, and the rows it becomes ---------------------------------
 
-# `{dataset: {"rows_in": n, "rows_clean": n, "rows_rejected": n, "rejected_by_rule": {rule_code: n}}}` for
-# every dataset of `DatasetName`. Codes missing from `rejected_by_rule` count 0; a code that is not one of the
-# dataset's rules is an error.
-DataQualityCounts = Mapping[str, Mapping[str, Any]]
-QUALITY_TOTALS: tuple[str, ...] = ("rows_in", "rows_clean", "rows_rejected")
-REJECTED_BY_RULE = "rejected_by_rule"
+# The Silver counts of every dataset of `DatasetName`, as the run's manifest records them. Codes missing from
+# `rejected_by_rule` count 0; a code that is not one of the dataset's rules is an error.
+DataQualityCounts = Mapping[DatasetName, DatasetCounts]
 
 DataQualityRow = tuple[str, str, int, int, int, int]
 
 
-def _count(value: object, what: str) -> int:
-    # bool is an int subclass: refuse it, a count of True is a bug upstream.
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"data quality {what}: expected a non-negative integer, got {value!r}")
-    return int(value)
-
-
 def data_quality_rows(quality: DataQualityCounts) -> list[DataQualityRow]:
-    """The rows of `data_quality`, sorted by (dataset, rule), after checking the counts are consistent.
+    """The rows of `data_quality`, sorted by (dataset, rule).
 
-    Raises ValueError when a dataset is missing, a count is not a non-negative integer, rows_in is not
-    rows_clean + rows_rejected, a rule fails more rows than are rejected, or `rejected_by_rule` names a code
-    that is not a rule of the dataset.
+    The counts of each dataset add up (`DatasetCounts` validates them); raises ValueError when a dataset has no
+    counts or its `rejected_by_rule` names a code that is not a rule of the dataset.
     """
     rows: list[DataQualityRow] = []
     for dataset in DatasetName:
-        if dataset.value not in quality:
+        if dataset not in quality:
             raise ValueError(f"data quality: no counts for dataset {dataset.value!r}")
-        counts = quality[dataset.value]
-        rows_in, rows_clean, rows_rejected = (_count(counts[k], f"{dataset}.{k}") for k in QUALITY_TOTALS)
-        if rows_in != rows_clean + rows_rejected:
-            raise ValueError(
-                f"data quality {dataset}: rows_in {rows_in} != rows_clean {rows_clean} + rows_rejected {rows_rejected}"
-            )
-        by_rule: Mapping[str, object] = counts.get(REJECTED_BY_RULE, {})
-        codes = [rule.code.value for rule in rules_for(dataset)]
-        unknown = sorted(set(by_rule) - set(codes))
+        counts = quality[dataset]
+        codes = [rule.code for rule in rules_for(dataset)]
+        unknown = sorted(code.value for code in set(counts.rejected_by_rule) - set(codes))
         if unknown:
             raise ValueError(f"data quality {dataset}: {unknown} are not rule codes of this dataset")
         for code in codes:
-            failed = _count(by_rule.get(code, 0), f"{dataset}.{REJECTED_BY_RULE}.{code}")
-            if failed > rows_rejected:
-                raise ValueError(f"data quality {dataset}: {failed} rows fail {code}, {rows_rejected} rejected")
-            rows.append((dataset.value, code, failed, rows_in, rows_clean, rows_rejected))
+            failed = counts.rejected_by_rule.get(code, 0)
+            rows.append((dataset.value, code.value, failed, counts.rows_in, counts.rows_clean, counts.rows_rejected))
     rows.sort(key=lambda r: (r[0].encode(), r[1].encode()))
     return rows

@@ -29,6 +29,7 @@ from pydantic import (
 
 from twinlake.datasets import DatasetName
 from twinlake.layout import MANIFEST_NAME, Engine, Location, RunLayout, fingerprint
+from twinlake.rules import RuleCode
 from twinlake.store import ObjectStore, PreconditionFailed, normalize_etag
 
 FORMAT_VERSION: Literal[1] = 1
@@ -88,8 +89,9 @@ class DatasetCounts(_Model):
     rows_in: NonNegativeInt
     rows_clean: NonNegativeInt
     rows_rejected: NonNegativeInt
-    # rows failing each rule code; a rejected row fails at least one rule and may fail several
-    rejected_by_rule: dict[str, NonNegativeInt] = Field(default_factory=dict)
+    # rows failing each rule code; a rejected row fails at least one rule and may fail several. The codes are
+    # written as their string values (`"invalid_email": 3`), as they always were.
+    rejected_by_rule: dict[RuleCode, NonNegativeInt] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _rows_add_up(self) -> Self:

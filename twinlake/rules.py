@@ -1,8 +1,9 @@
 """Silver validation rules, declared once as data and compiled by each engine.
 
-A rule is a stable code plus one *check*: a small frozen node that says when a row FAILS. Engines never spell a
-rule; they compile these nodes (`jobs/pandas_engine/compiler.py`, `jobs/spark_engine/compiler.py`) into per-row
-"fails" expressions, so a rejected row keeps every reason it has.
+A rule is a stable code plus one *check*: a small frozen node that says when a row FAILS. A `RowRule` holds a
+`RowCheck` (read from the row alone), a `DuplicateRule` a `DuplicateCheck` (the row against earlier rows). Engines
+never spell a rule; they compile both kinds of nodes (`jobs/pandas_engine/compiler.py`,
+`jobs/spark_engine/compiler.py`) into per-row "fails" expressions, so a rejected row keeps every reason it has.
 
 Semantics shared by both engines (their tests hold them to it):
 - Every check reads the TRIMMED text of one column (trim removes `TRIM_CHARACTERS` at both ends).
@@ -19,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import ClassVar
 
 from twinlake.datasets import CLIENTS, PROMOTIONS, PURCHASES, Dataset, DatasetName
 
@@ -145,28 +147,41 @@ Check = RowCheck | DuplicateCheck
 
 
 @dataclass(frozen=True)
-class Rule:
-    """A stable code and the check that makes a row of `dataset` fail it."""
+class RowRule:
+    """A stable code and the check that makes one row of `dataset` fail it, read from that row alone."""
 
     code: RuleCode
     dataset: DatasetName
-    check: Check
+    check: RowCheck
 
-    @property
-    def is_duplicate_rule(self) -> bool:
-        return isinstance(self.check, ExactDuplicate | RepeatedId)
+    is_duplicate_rule: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class DuplicateRule:
+    """A stable code and the check that makes a row of `dataset` fail it by repeating an earlier row; checked
+    last, among the rows that pass every row rule."""
+
+    code: RuleCode
+    dataset: DatasetName
+    check: DuplicateCheck
+
+    is_duplicate_rule: ClassVar[bool] = True
+
+
+Rule = RowRule | DuplicateRule
 
 
 def _id(ds: DatasetName, column: str, missing: RuleCode, invalid: RuleCode) -> tuple[Rule, ...]:
-    return (Rule(missing, ds, Blank(column)), Rule(invalid, ds, NotMatching(column, POSITIVE_ID_PATTERN)))
+    return (RowRule(missing, ds, Blank(column)), RowRule(invalid, ds, NotMatching(column, POSITIVE_ID_PATTERN)))
 
 
 def _date(ds: DatasetName, column: str, codes: tuple[RuleCode, RuleCode, RuleCode]) -> tuple[Rule, ...]:
     missing, invalid, future = codes
     return (
-        Rule(missing, ds, Blank(column)),
-        Rule(invalid, ds, NotCalendarDate(column)),
-        Rule(future, ds, AfterReferenceDate(column)),
+        RowRule(missing, ds, Blank(column)),
+        RowRule(invalid, ds, NotCalendarDate(column)),
+        RowRule(future, ds, AfterReferenceDate(column)),
     )
 
 
@@ -175,37 +190,37 @@ def _decimal(
 ) -> tuple[Rule, ...]:
     missing, invalid, out_of_range = codes
     return (
-        Rule(missing, ds, Blank(column)),
-        Rule(invalid, ds, NotMatching(column, DECIMAL_2_PATTERN)),
-        Rule(out_of_range, ds, OutsideRange(column, Decimal(0), high)),
+        RowRule(missing, ds, Blank(column)),
+        RowRule(invalid, ds, NotMatching(column, DECIMAL_2_PATTERN)),
+        RowRule(out_of_range, ds, OutsideRange(column, Decimal(0), high)),
     )
 
 
 def _enum(ds: Dataset, column: str, missing: RuleCode, unknown: RuleCode) -> tuple[Rule, ...]:
     allowed = ds.column(column).allowed
-    return (Rule(missing, ds.name, Blank(column)), Rule(unknown, ds.name, NotAllowed(column, allowed)))
+    return (RowRule(missing, ds.name, Blank(column)), RowRule(unknown, ds.name, NotAllowed(column, allowed)))
 
 
 def _duplicates(ds: Dataset) -> tuple[Rule, ...]:
     return (
-        Rule(RuleCode.DUPLICATE, ds.name, ExactDuplicate()),
-        Rule(RuleCode.DUPLICATE_ID, ds.name, RepeatedId(ds.id_column)),
+        DuplicateRule(RuleCode.DUPLICATE, ds.name, ExactDuplicate()),
+        DuplicateRule(RuleCode.DUPLICATE_ID, ds.name, RepeatedId(ds.id_column)),
     )
 
 
 def _client_reference(ds: DatasetName) -> tuple[Rule, ...]:
     return (
         *_id(ds, "client_id", RuleCode.MISSING_CLIENT_ID, RuleCode.INVALID_CLIENT_ID),
-        Rule(RuleCode.UNKNOWN_CLIENT, ds, NotAmongClean("client_id", DatasetName.CLIENTS, "client_id")),
+        RowRule(RuleCode.UNKNOWN_CLIENT, ds, NotAmongClean("client_id", DatasetName.CLIENTS, "client_id")),
     )
 
 
 RULES: dict[DatasetName, tuple[Rule, ...]] = {
     DatasetName.CLIENTS: (
         *_id(CLIENTS.name, "client_id", RuleCode.MISSING_CLIENT_ID, RuleCode.INVALID_CLIENT_ID),
-        Rule(RuleCode.MISSING_NAME, CLIENTS.name, Blank("name")),
-        Rule(RuleCode.MISSING_EMAIL, CLIENTS.name, Blank("email")),
-        Rule(RuleCode.INVALID_EMAIL, CLIENTS.name, NotMatching("email", EMAIL_PATTERN)),
+        RowRule(RuleCode.MISSING_NAME, CLIENTS.name, Blank("name")),
+        RowRule(RuleCode.MISSING_EMAIL, CLIENTS.name, Blank("email")),
+        RowRule(RuleCode.INVALID_EMAIL, CLIENTS.name, NotMatching("email", EMAIL_PATTERN)),
         *_date(
             CLIENTS.name,
             "signup_date",
@@ -251,9 +266,11 @@ def rules_for(dataset: DatasetName) -> tuple[Rule, ...]:
     return RULES[dataset]
 
 
-def row_rules(dataset: DatasetName) -> tuple[Rule, ...]:
-    return tuple(r for r in RULES[dataset] if not r.is_duplicate_rule)
+def row_rules(dataset: DatasetName) -> tuple[RowRule, ...]:
+    """The dataset's row rules, in rule order."""
+    return tuple(r for r in RULES[dataset] if isinstance(r, RowRule))
 
 
-def duplicate_rules(dataset: DatasetName) -> tuple[Rule, ...]:
-    return tuple(r for r in RULES[dataset] if r.is_duplicate_rule)
+def duplicate_rules(dataset: DatasetName) -> tuple[DuplicateRule, ...]:
+    """The dataset's duplicate rules, in rule order."""
+    return tuple(r for r in RULES[dataset] if isinstance(r, DuplicateRule))

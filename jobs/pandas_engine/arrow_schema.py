@@ -1,25 +1,26 @@
-"""Map the shared logical type names (`twinlake.gold.ColumnType`) to pyarrow types and schemas.
+"""Map the shared logical types (`twinlake.schema.ColumnType`) to pyarrow types, and build pyarrow schemas.
 
-The Pandas engine writes Parquet through pyarrow, so this is where its Silver and Gold types are decided.
-Every field is nullable, as `twinlake.gold` documents (Spark writes nullable fields too).
+The Pandas engine writes Parquet through pyarrow, so this is where its column types are decided; which columns a
+Bronze, Silver or rejected table has, in which order, is `twinlake.schema`'s to say. Every field is nullable, as
+`twinlake.gold` documents (Spark writes nullable fields too).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pyarrow as pa
 
 from twinlake.datasets import (
-    LINEAGE_COLUMNS,
     MONEY_PRECISION,
     MONEY_SCALE,
     PERCENT_PRECISION,
     PERCENT_SCALE,
-    REASONS,
-    ROW_NUMBER,
     TOTAL_PRECISION,
     Dataset,
 )
-from twinlake.gold import SILVER_TYPES, ColumnType, GoldTable
+from twinlake.gold import GoldTable
+from twinlake.schema import ColumnType, TableColumn, bronze_columns, rejected_columns, silver_columns
 
 ARROW_TYPES: dict[ColumnType, pa.DataType] = {
     ColumnType.INT32: pa.int32(),
@@ -40,6 +41,15 @@ def arrow_type(type_name: ColumnType | str) -> pa.DataType:
         raise KeyError(f"unknown column type {type_name!r}") from None
 
 
+def arrow_schema(columns: Iterable[TableColumn]) -> pa.Schema:
+    """The pyarrow schema of a table of the logical `columns`, in order."""
+    fields = []
+    for column in columns:
+        value = arrow_type(column.type)
+        fields.append(pa.field(column.name, pa.list_(value) if column.is_list else value))
+    return pa.schema(fields)
+
+
 def gold_schema(table: GoldTable) -> pa.Schema:
     """The exact pyarrow schema of a Gold table: its columns, in order, with their types."""
     return pa.schema([pa.field(c.name, arrow_type(c.type)) for c in table.columns])
@@ -47,22 +57,14 @@ def gold_schema(table: GoldTable) -> pa.Schema:
 
 def silver_schema(dataset: Dataset, *, lineage: bool = True) -> pa.Schema:
     """The pyarrow schema of a clean Silver dataset: its data columns, then (by default) its lineage ones."""
-    fields = [pa.field(c.name, arrow_type(SILVER_TYPES[c.kind])) for c in dataset.columns]
-    if lineage:
-        fields += _lineage_fields()
-    return pa.schema(fields)
-
-
-def _lineage_fields() -> list[pa.Field]:
-    """The lineage columns of every Bronze and Silver row: source key and etag (text), row number (int64)."""
-    return [pa.field(n, pa.int64() if n == ROW_NUMBER else pa.string()) for n in LINEAGE_COLUMNS]
+    return arrow_schema(silver_columns(dataset, lineage=lineage))
 
 
 def bronze_schema(dataset: Dataset) -> pa.Schema:
     """Bronze: every data column as the raw text it landed as, then the lineage columns."""
-    return pa.schema([pa.field(c, pa.string()) for c in dataset.column_names] + _lineage_fields())
+    return arrow_schema(bronze_columns(dataset))
 
 
 def rejected_schema(dataset: Dataset) -> pa.Schema:
     """Rejected Silver rows: raw text, lineage, and the list of every rule code the row fails."""
-    return pa.schema([*bronze_schema(dataset), pa.field(REASONS, pa.list_(pa.string()))])
+    return arrow_schema(rejected_columns(dataset))

@@ -34,19 +34,22 @@ from twinlake.rules import (
     TRIM_CHARACTERS,
     AfterReferenceDate,
     Blank,
+    DuplicateCheck,
+    ExactDuplicate,
     NotAllowed,
     NotAmongClean,
     NotCalendarDate,
     NotMatching,
     OutsideRange,
+    RepeatedId,
     RowCheck,
 )
+from twinlake.schema import PARSE_DECIMAL_PRECISION, PARSE_DECIMAL_SCALE
 
 Mask = npt.NDArray[np.bool_]
 _T = TypeVar("_T")
 STRING = pd.ArrowDtype(pa.string())
-# Wide enough for every DECIMAL_2_PATTERN value (13 integer digits, 2 places).
-_PARSE_DECIMAL = pa.decimal128(16, 2)
+_PARSE_DECIMAL = pa.decimal128(PARSE_DECIMAL_PRECISION, PARSE_DECIMAL_SCALE)
 
 
 def arrow(series: pd.Series) -> pa.Array:
@@ -202,6 +205,33 @@ class PandasCompiler:
                     assert_never(column.kind)
             out[column.name] = pd.Series(values, index=self.trimmed.index, dtype=pd.ArrowDtype(values.type))
         return pd.DataFrame(out, index=self.trimmed.index)
+
+
+class PandasDuplicateCompiler:
+    """Evaluates duplicate checks among the `eligible` rows (those passing every row rule) of one dataset's typed
+    values, earlier = lower (source key, row number): the rows are already in that order.
+
+    `ExactDuplicate`: an earlier eligible row has the same typed content. `RepeatedId`: otherwise, an earlier
+    eligible row has the same typed `column`. Rows that are not eligible never fail a duplicate check.
+    """
+
+    def __init__(self, typed: pd.DataFrame, eligible: Mask) -> None:
+        self.candidates = typed[eligible]
+        self.eligible = eligible
+        self.exact = np.zeros(len(typed), dtype=bool)
+        self.exact[eligible] = self.candidates.duplicated(keep="first").to_numpy()
+
+    def fails(self, check: DuplicateCheck) -> Mask:
+        match check:
+            case ExactDuplicate():
+                return self.exact
+            case RepeatedId(column=column):
+                repeated = np.zeros(len(self.eligible), dtype=bool)
+                repeated[self.eligible] = self.candidates.duplicated(subset=[column], keep="first").to_numpy()
+                only_id: Mask = repeated & ~self.exact
+                return only_id
+            case _:
+                assert_never(check)
 
 
 def _cents_to_decimal(cents: npt.NDArray[np.int64], precision: int, scale: int) -> pa.Array:

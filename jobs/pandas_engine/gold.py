@@ -230,9 +230,8 @@ def build_gold(
     """Every Gold table of `twinlake.gold.GOLD_TABLES`, by name, from the clean Silver frames and DQ counts.
 
     The frames hold the Silver columns (pyarrow-backed; extra columns such as lineage are ignored).
-    `quality` is `{dataset: {"rows_in", "rows_clean", "rows_rejected", "rejected_by_rule": {code: n}}}` (see
-    `twinlake.gold.data_quality_rows`). Raises ValueError if a frame breaks a Silver guarantee (nulls,
-    repeated ids, unknown client or product) or the counts are inconsistent.
+    `quality` is the Silver counts of every dataset (see `twinlake.gold.data_quality_rows`). Raises ValueError if
+    a frame breaks a Silver guarantee (nulls, repeated ids, unknown client or product) or the counts are inconsistent.
     """
     tables: dict[str, pa.Table] = {}
     client = _Clients(clients)

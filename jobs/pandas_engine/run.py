@@ -19,10 +19,22 @@ import pyarrow as pa
 from jobs.pandas_engine.arrow_schema import bronze_schema, rejected_schema, silver_schema
 from jobs.pandas_engine.bronze import read_bronze
 from jobs.pandas_engine.gold import build_gold
-from jobs.pandas_engine.silver import PandasSilverResult, build_silver
+from jobs.pandas_engine.silver import build_silver
 from jobs.pandas_engine.tables import TableWriter
-from jobs.runs import LayerTimer, RunFailure, RunOutcome, RunRequest, RunResults, record_run
-from twinlake.datasets import DATASETS, DatasetName
+from jobs.runs import (
+    CleanIds,
+    LayerTimer,
+    RunFailure,
+    RunOutcome,
+    RunRequest,
+    RunResults,
+    SilverOutput,
+    fetch_input,
+    per_dataset,
+    record_run,
+    run_silver,
+)
+from twinlake.datasets import DATASETS, Dataset, DatasetName
 from twinlake.gold import GOLD_TABLES_BY_NAME
 from twinlake.layout import Buckets, Engine, RunLayout
 from twinlake.manifest import InputObject
@@ -67,57 +79,45 @@ def _bronze(
     store: ObjectStore, landing_bucket: str, layout: RunLayout, inputs: tuple[InputObject, ...], writer: TableWriter
 ) -> dict[DatasetName, pd.DataFrame]:
     """Read every input object (pinned by ETag) and write each dataset's Bronze table."""
-    frames: dict[DatasetName, list[pd.DataFrame]] = {name: [] for name in DatasetName}
-    for source in inputs:
-        obj = store.get(landing_bucket, source.key)
-        if obj.etag != source.etag:
-            raise RuntimeError(f"{source.key} changed during the run (etag {source.etag} -> {obj.etag})")
-        frames[source.dataset].append(read_bronze(DATASETS[source.dataset], source, obj.body))
+    frames = [
+        (source, read_bronze(DATASETS[source.dataset], source, fetch_input(store, landing_bucket, source)))
+        for source in inputs
+    ]
     bronze: dict[DatasetName, pd.DataFrame] = {}
-    for name, parts in frames.items():
-        if not parts:
-            raise ValueError(f"no input object for dataset {name}")
-        bronze[name] = pd.concat(parts, ignore_index=True)
-        table = pa.Table.from_pandas(bronze[name], preserve_index=False).cast(bronze_schema(DATASETS[name]))
-        writer.write(layout.bronze(name), table)
+    for dataset, parts in per_dataset(frames, lambda part: part[0].dataset):
+        bronze[dataset.name] = pd.concat([frame for _, frame in parts], ignore_index=True)
+        table = pa.Table.from_pandas(bronze[dataset.name], preserve_index=False).cast(bronze_schema(dataset))
+        writer.write(layout.bronze(dataset.name), table)
     return bronze
+
+
+PandasSilver = SilverOutput[pd.DataFrame, npt.NDArray[np.int64]]
 
 
 def _silver(
     writer: TableWriter, layout: RunLayout, bronze: dict[DatasetName, pd.DataFrame], reference_date: date
-) -> dict[DatasetName, PandasSilverResult]:
-    """Clients first: purchases and promotions check their client_id against the clean clients."""
-    clean_ids: dict[tuple[DatasetName, str], npt.NDArray[np.int64]] = {}
-    silver: dict[DatasetName, PandasSilverResult] = {}
-    for name in DatasetName:
-        dataset = DATASETS[name]
-        result = build_silver(dataset, bronze[name], reference_date, clean_ids)
-        silver[name] = result
-        clean_ids[(name, dataset.id_column)] = result.clean[dataset.id_column].to_numpy(dtype=np.int64)
+) -> dict[DatasetName, PandasSilver]:
+    def step(dataset: Dataset, clean_ids: CleanIds[npt.NDArray[np.int64]]) -> PandasSilver:
+        result = build_silver(dataset, bronze[dataset.name], reference_date, clean_ids)
         clean = pa.Table.from_pandas(result.clean, preserve_index=False).cast(silver_schema(dataset))
         rejected = pa.Table.from_pandas(result.rejected, preserve_index=False).cast(rejected_schema(dataset))
-        writer.write(layout.silver(name), clean)
-        writer.write(layout.silver_rejected(name), rejected)
-        log.info(
-            "silver %s: %d in, %d clean, %d rejected",
-            name,
-            result.counts.rows_in,
-            result.counts.rows_clean,
-            result.counts.rows_rejected,
-        )
-    return silver
+        writer.write(layout.silver(dataset.name), clean)
+        writer.write(layout.silver_rejected(dataset.name), rejected)
+        ids = result.clean[dataset.id_column].to_numpy(dtype=np.int64)
+        return SilverOutput(result.clean, result.counts, ids)
+
+    return run_silver(step)
 
 
 def _gold(
-    writer: TableWriter, layout: RunLayout, silver: dict[DatasetName, PandasSilverResult]
+    writer: TableWriter, layout: RunLayout, silver: dict[DatasetName, PandasSilver]
 ) -> tuple[dict[str, int], dict[str, str]]:
     """Build and write every Gold table; returns their row counts and content hashes (hashed beside the writes)."""
-    quality = {str(name): result.counts.model_dump() for name, result in silver.items()}
     tables = build_gold(
         silver[DatasetName.CLIENTS].clean,
         silver[DatasetName.PURCHASES].clean,
         silver[DatasetName.PROMOTIONS].clean,
-        quality,
+        {name: result.counts for name, result in silver.items()},
     )
     hashes = {}
     for name, table in tables.items():

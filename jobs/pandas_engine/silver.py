@@ -15,10 +15,10 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
-from jobs.pandas_engine.compiler import Mask, PandasCompiler, trim
+from jobs.pandas_engine.compiler import Mask, PandasCompiler, PandasDuplicateCompiler, trim
 from twinlake.datasets import LINEAGE_COLUMNS, REASONS, ROW_NUMBER, SOURCE_KEY, Dataset, DatasetName
 from twinlake.manifest import DatasetCounts
-from twinlake.rules import ExactDuplicate, RepeatedId, Rule, duplicate_rules, rules_for
+from twinlake.rules import Rule, duplicate_rules, row_rules, rules_for
 
 
 @dataclass(frozen=True)
@@ -41,14 +41,11 @@ def build_silver(
     trimmed = pd.DataFrame({c: trim(bronze[c]) for c in dataset.column_names})
     compiler = PandasCompiler(trimmed, reference_date, clean_ids)
 
-    failures: dict[Rule, Mask] = {
-        rule: compiler.fails(rule.check)
-        for rule in rules_for(dataset.name)
-        if not isinstance(rule.check, ExactDuplicate | RepeatedId)
-    }
+    failures: dict[Rule, Mask] = {rule: compiler.fails(rule.check) for rule in row_rules(dataset.name)}
     passes_row_rules = ~np.logical_or.reduce(list(failures.values())) if failures else np.ones(len(bronze), bool)
     typed = compiler.normalise(dataset)
-    failures.update(_duplicate_failures(dataset, typed, passes_row_rules))
+    duplicates = PandasDuplicateCompiler(typed, passes_row_rules)
+    failures.update({rule: duplicates.fails(rule.check) for rule in duplicate_rules(dataset.name)})
 
     rules = rules_for(dataset.name)
     matrix = np.column_stack([failures[r] for r in rules]) if len(bronze) else np.zeros((0, len(rules)), bool)
@@ -64,30 +61,9 @@ def build_silver(
         rows_in=len(bronze),
         rows_clean=int((~rejected_mask).sum()),
         rows_rejected=int(rejected_mask.sum()),
-        rejected_by_rule={str(r.code): int(n) for r, n in zip(rules, per_rule, strict=True)},
+        rejected_by_rule={r.code: int(n) for r, n in zip(rules, per_rule, strict=True)},
     )
     return PandasSilverResult(clean.reset_index(drop=True), rejected.reset_index(drop=True), counts)
-
-
-def _duplicate_failures(dataset: Dataset, typed: pd.DataFrame, eligible: Mask) -> dict[Rule, Mask]:
-    """Duplicates among rows that pass every row rule, earlier = lower (source key, row number).
-
-    `duplicate`: an earlier eligible row has the same normalised content. `duplicate_id`: otherwise, an earlier
-    eligible row has the same id. Rows are already in (source key, row number) order.
-    """
-    candidates = typed[eligible]
-    exact = np.zeros(len(typed), dtype=bool)
-    repeated = np.zeros(len(typed), dtype=bool)
-    exact[eligible] = candidates.duplicated(keep="first").to_numpy()
-    out: dict[Rule, Mask] = {}
-    for rule in duplicate_rules(dataset.name):
-        match rule.check:
-            case ExactDuplicate():
-                out[rule] = exact
-            case RepeatedId(column=column):
-                repeated[eligible] = candidates.duplicated(subset=[column], keep="first").to_numpy()
-                out[rule] = repeated & ~exact
-    return out
 
 
 def _reason_lists(matrix: npt.NDArray[np.bool_], rules: tuple[Rule, ...], index: pd.Index) -> pd.Series:

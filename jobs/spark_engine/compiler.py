@@ -8,8 +8,9 @@ The Spark twin of `jobs/pandas_engine/compiler.py`, held to the same semantics:
   `$` becomes `\\z`, because Java's `$` also matches before a final line terminator (RE2's does not).
 - Values are parsed only after their pattern check passed, and with the `try_` forms, so ANSI mode never
   throws on bad data: `try_to_timestamp(v, 'yyyy-MM-dd')` (strict resolver: 2026-02-30 is null) for dates,
-  `try_cast` to decimal(16,2) for decimals, to bigint for ids.
+  `try_cast` to the shared parse width (`twinlake.schema`, decimal(16,2)) for decimals, to bigint for ids.
 - `NotAmongClean` is a broadcast left join against the clean ids of the referenced dataset (`prepare`).
+- The duplicate checks (`SparkDuplicateCompiler`) share one window over the eligible rows' typed values.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import assert_never
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from twinlake.datasets import (
@@ -38,6 +39,8 @@ from twinlake.rules import (
     TRIM_CHARACTERS,
     AfterReferenceDate,
     Blank,
+    DuplicateCheck,
+    ExactDuplicate,
     NotAllowed,
     NotAmongClean,
     NotCalendarDate,
@@ -45,11 +48,11 @@ from twinlake.rules import (
     OutsideRange,
     RepeatedId,
     RowCheck,
-    rules_for,
+    duplicate_rules,
 )
+from twinlake.schema import PARSE_DECIMAL_PRECISION, PARSE_DECIMAL_SCALE
 
-# Wide enough for every DECIMAL_2_PATTERN value (13 integer digits, 2 places), as in the Pandas engine.
-PARSE_DECIMAL = "decimal(16,2)"
+PARSE_DECIMAL = f"decimal({PARSE_DECIMAL_PRECISION},{PARSE_DECIMAL_SCALE})"
 DATE_FORMAT = "yyyy-MM-dd"
 
 
@@ -97,7 +100,7 @@ def decimal_valid(trimmed: Column) -> Column:
 
 
 def decimal_value(trimmed: Column) -> Column:
-    """The exact decimal(16,2) of a DECIMAL_2_PATTERN value (null otherwise)."""
+    """The exact decimal (of the shared parse width) of a DECIMAL_2_PATTERN value (null otherwise)."""
     return F.when(decimal_valid(trimmed), trimmed.try_cast(PARSE_DECIMAL))
 
 
@@ -123,7 +126,9 @@ def canonical_enum(trimmed: Column, allowed: tuple[str, ...]) -> Column:
 
 def unique_among_clean(check: NotAmongClean) -> bool:
     """True when the referenced dataset's clean rows never repeat `ref_column`: it has a RepeatedId rule on it."""
-    return any(isinstance(r.check, RepeatedId) and r.check.column == check.ref_column for r in rules_for(check.dataset))
+    return any(
+        isinstance(r.check, RepeatedId) and r.check.column == check.ref_column for r in duplicate_rules(check.dataset)
+    )
 
 
 def reference_flag(check: NotAmongClean) -> str:
@@ -183,6 +188,45 @@ class SparkCompiler:
                 return present & canonical_enum(col, allowed).isNull()
             case NotAmongClean():
                 return id_valid(col) & F.col(reference_flag(check)).isNull()
+            case _:
+                assert_never(check)
+
+
+_EXACT = "__exact"
+
+
+class SparkDuplicateCompiler:
+    """Evaluates duplicate checks on a frame of the eligible rows (those passing every row rule): each data column's
+    typed value (names from `typed`) and the `order` columns, earlier = lower `order`.
+
+    `ExactDuplicate`: an earlier row has the same typed content; `RepeatedId`: else, the same typed id. Both share
+    ONE shuffle and ONE sort: rows are clustered by the ids of the `RepeatedId` checks (an exact duplicate repeats
+    the id too; by the whole content when there is none) and sorted by content, then order, so the first row of a
+    run of equal contents is the earliest and every later one equals the row before it (`lag`, null-safe). A row
+    repeats an id when it is not the earliest of its id cluster: an unordered window on the same clustering,
+    evaluated after the ordered one so it reuses its partitioning and sort.
+    """
+
+    def __init__(self, typed: Mapping[str, str], order: tuple[str, ...], checks: tuple[DuplicateCheck, ...]) -> None:
+        self.values = [F.col(name) for name in typed.values()]
+        self.order = [F.col(name) for name in order]
+        id_columns = [c.column for c in checks if isinstance(c, RepeatedId)]
+        self.cluster = [F.col(typed[c]) for c in id_columns] or self.values
+
+    def prepare(self, frame: DataFrame) -> DataFrame:
+        """Add the column the checks read: whether the row's content equals the previous row's of its cluster."""
+        content = F.struct(*self.values)
+        by_content = Window.partitionBy(*self.cluster).orderBy(*self.values, *self.order)
+        return frame.withColumn(_EXACT, F.coalesce(F.lag(content).over(by_content).eqNullSafe(content), F.lit(False)))
+
+    def fails(self, check: DuplicateCheck) -> Column:
+        """A boolean column, never null: true when the row fails `check`."""
+        match check:
+            case ExactDuplicate():
+                return F.col(_EXACT)
+            case RepeatedId():
+                earliest = F.min(F.struct(*self.order)).over(Window.partitionBy(*self.cluster))
+                return (F.struct(*self.order) != earliest) & ~F.col(_EXACT)
             case _:
                 assert_never(check)
 

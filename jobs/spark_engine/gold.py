@@ -12,9 +12,6 @@ ISO-8601 calendar: `weekofyear` is the ISO week; the ISO day of week is `(dayofw
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -40,6 +37,7 @@ from twinlake.gold import (
     SALES_BY_DAY,
     SALES_BY_MONTH,
     SALES_BY_WEEK,
+    DataQualityCounts,
     GoldTable,
     data_quality_rows,
 )
@@ -153,7 +151,7 @@ def build_aggregates(
     spark: SparkSession,
     purchases: DataFrame,
     promotions: DataFrame,
-    quality: Mapping[str, Mapping[str, Any]],
+    quality: DataQualityCounts,
 ) -> dict[str, DataFrame]:
     """Every other Gold table, from the fact tables as `cluster_by_client` shapes them (they hold every clean
     purchase and promotion, each with its client's country and product_id: Silver guarantees the client exists)
@@ -204,7 +202,7 @@ def build_gold(
     clients: DataFrame,
     purchases: DataFrame,
     promotions: DataFrame,
-    quality: Mapping[str, Mapping[str, Any]],
+    quality: DataQualityCounts,
 ) -> dict[str, DataFrame]:
     """Every Gold table of `twinlake.gold.GOLD_TABLES`, by name (lazy DataFrames, in GOLD_TABLES order)."""
     facts = build_facts(spark, clients, purchases, promotions)

@@ -13,22 +13,34 @@ from __future__ import annotations
 
 import logging
 import platform
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from importlib.metadata import version
-from typing import Any
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
-from jobs.runs import LayerTimer, RunFailure, RunOutcome, RunRequest, RunResults, record_run
+from jobs.runs import (
+    CleanIds,
+    LayerTimer,
+    RunFailure,
+    RunOutcome,
+    RunRequest,
+    RunResults,
+    SilverOutput,
+    check_inputs_unchanged,
+    fetch_input,
+    per_dataset,
+    record_run,
+    run_silver,
+)
 from jobs.spark_engine.bronze import LandingFile, read_bronze_files
 from jobs.spark_engine.gold import build_aggregates, build_facts, cluster_by_client
 from jobs.spark_engine.silver import SparkSilverResult, build_silver
-from twinlake.datasets import DATASETS, DatasetName
+from twinlake.datasets import Dataset, DatasetName
 from twinlake.gold import FACT_PROMOTION, FACT_PURCHASE, GOLD_TABLES
-from twinlake.inputs import list_landing
 from twinlake.layout import Buckets, Engine, Location, RunLayout
 from twinlake.manifest import DatasetCounts, InputObject
 from twinlake.store import LocalStore, ObjectStore
@@ -91,14 +103,11 @@ def _bronze(
     with ThreadPoolExecutor(max_workers=FETCHERS, thread_name_prefix="landing-get") as pool:
         files = list(pool.map(lambda source: _fetch(store, landing_bucket, source), inputs))
     bronze: dict[DatasetName, DataFrame] = {}
-    for name in DatasetName:
-        mine = [f for f in files if f.source.dataset == name]
-        if not mine:
-            raise ValueError(f"no input object for dataset {name}")
-        target = uri(layout.bronze(name), store)
-        read_bronze_files(spark, DATASETS[name], mine).write.mode("errorifexists").parquet(target)
-        bronze[name] = spark.read.parquet(target)
-    _check_unchanged(store, landing_bucket, inputs)
+    for dataset, mine in per_dataset(files, lambda file: file.source.dataset):
+        target = uri(layout.bronze(dataset.name), store)
+        read_bronze_files(spark, dataset, mine).write.mode("errorifexists").parquet(target)
+        bronze[dataset.name] = spark.read.parquet(target)
+    check_inputs_unchanged(store, landing_bucket, inputs)
     return bronze
 
 
@@ -106,17 +115,11 @@ FETCHERS = 8  # concurrent GETs of landing objects
 
 
 def _fetch(store: ObjectStore, landing_bucket: str, source: InputObject) -> LandingFile:
-    obj = store.get(landing_bucket, source.key)
-    if obj.etag != source.etag:
-        raise RuntimeError(f"{source.key} changed during the run (etag {source.etag} -> {obj.etag})")
-    return LandingFile(source, obj.body, uri(Location(landing_bucket, source.key), store))
+    body = fetch_input(store, landing_bucket, source)
+    return LandingFile(source, body, uri(Location(landing_bucket, source.key), store))
 
 
-def _check_unchanged(store: ObjectStore, landing_bucket: str, inputs: tuple[InputObject, ...]) -> None:
-    now = {i.key: i.etag for i in list_landing(store, landing_bucket)}
-    for source in inputs:
-        if now.get(source.key) != source.etag:
-            raise RuntimeError(f"{source.key} changed during the run (etag {source.etag} -> {now.get(source.key)})")
+SparkSilver = SilverOutput[DataFrame, DataFrame]  # the clean ids are the clean rows read back
 
 
 def _silver(
@@ -126,29 +129,18 @@ def _silver(
     bronze: dict[DatasetName, DataFrame],
     reference_date: date,
 ) -> tuple[dict[DatasetName, DataFrame], dict[DatasetName, DatasetCounts]]:
-    """Clients first: purchases and promotions check their client_id against the clean clients."""
-    clean_ids: dict[tuple[DatasetName, str], DataFrame] = {}
-    cleans: dict[DatasetName, DataFrame] = {}
-    counts: dict[DatasetName, DatasetCounts] = {}
-    for name in DatasetName:
-        dataset = DATASETS[name]
-        result: SparkSilverResult = build_silver(dataset, bronze[name], reference_date, clean_ids)
+    def step(dataset: Dataset, clean_ids: CleanIds[DataFrame]) -> SparkSilver:
+        result: SparkSilverResult = build_silver(dataset, bronze[dataset.name], reference_date, clean_ids)
         try:
-            result.clean.write.mode("errorifexists").parquet(uri(layout.silver(name), store))
-            result.rejected.write.mode("errorifexists").parquet(uri(layout.silver_rejected(name), store))
+            result.clean.write.mode("errorifexists").parquet(uri(layout.silver(dataset.name), store))
+            result.rejected.write.mode("errorifexists").parquet(uri(layout.silver_rejected(dataset.name), store))
         finally:
             result.release()
-        cleans[name] = spark.read.parquet(uri(layout.silver(name), store))
-        clean_ids[(name, dataset.id_column)] = cleans[name]
-        counts[name] = result.counts
-        log.info(
-            "silver %s: %d in, %d clean, %d rejected",
-            name,
-            result.counts.rows_in,
-            result.counts.rows_clean,
-            result.counts.rows_rejected,
-        )
-    return cleans, counts
+        clean = spark.read.parquet(uri(layout.silver(dataset.name), store))
+        return SilverOutput(clean, result.counts, clean)
+
+    silver = run_silver(step)
+    return {name: s.clean for name, s in silver.items()}, {name: s.counts for name, s in silver.items()}
 
 
 def _hash_gold(store: ObjectStore, layout: RunLayout) -> dict[str, str]:
@@ -164,7 +156,7 @@ def _gold(
     store: ObjectStore,
     layout: RunLayout,
     cleans: dict[DatasetName, DataFrame],
-    counts: dict[DatasetName, DatasetCounts],
+    counts: Mapping[DatasetName, DatasetCounts],
 ) -> dict[str, int]:
     """The facts first, then every aggregate from the facts read back (no aggregate re-runs the Silver joins).
 
@@ -173,7 +165,6 @@ def _gold(
     whose time is mostly per-job latency, so one at a time would leave a core idle. Spark runs concurrent
     jobs of one session safely.
     """
-    quality: dict[str, Any] = {str(name): c.model_dump() for name, c in counts.items()}
     rows: dict[str, int] = {}
 
     def write(name: str, frame: DataFrame) -> None:
@@ -199,7 +190,7 @@ def _gold(
         frame.persist(StorageLevel.MEMORY_AND_DISK) for frame in cluster_by_client(fact_purchase, fact_promotion)
     )
     try:
-        write_all(build_aggregates(spark, purchases, promotions, quality))
+        write_all(build_aggregates(spark, purchases, promotions, counts))
     finally:
         purchases.unpersist()
         promotions.unpersist()

@@ -13,20 +13,19 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, assert_never
+from typing import Any
 
 from pyspark import StorageLevel
-from pyspark.sql import Column, DataFrame, Observation, Window
+from pyspark.sql import Column, DataFrame, Observation
 from pyspark.sql import functions as F
 
-from jobs.spark_engine.compiler import SparkCompiler, normalise, trim
+from jobs.spark_engine.compiler import SparkCompiler, SparkDuplicateCompiler, normalise, trim
 from jobs.spark_engine.spark_schema import as_nullable, rejected_schema, silver_schema
 from twinlake.datasets import LINEAGE_COLUMNS, REASONS, ROW_NUMBER, SOURCE_KEY, Dataset, DatasetName
 from twinlake.manifest import DatasetCounts
-from twinlake.rules import ExactDuplicate, RepeatedId, row_rules, rules_for
+from twinlake.rules import DuplicateRule, RowRule, duplicate_rules, row_rules, rules_for
 
 _ELIGIBLE = "__eligible"
-_EXACT = "__exact"
 _REJECTED = "__rejected"
 # Duplicates (source key, row number, flags: ~40 bytes a row) broadcast to the checked rows up to this many.
 BROADCAST_DUPLICATES_MAX = 2_000_000
@@ -84,12 +83,12 @@ def check_rows(
     trimmed = {c: _trimmed(c) for c in dataset.column_names}
     frame = bronze.withColumns({trimmed[c]: trim(F.col(c)) for c in dataset.column_names})
     compiler = SparkCompiler(trimmed, reference_date, clean_ids)
-    frame = compiler.prepare(frame, tuple(r.check for r in row_rules(dataset.name)))  # type: ignore[misc]
+    frame = compiler.prepare(frame, tuple(r.check for r in row_rules(dataset.name)))
 
     row_flags: dict[str, Column] = {}
     for index, rule in enumerate(rules):
-        if not rule.is_duplicate_rule:
-            row_flags[_flag(index)] = compiler.fails(rule.check)  # type: ignore[arg-type]
+        if isinstance(rule, RowRule):
+            row_flags[_flag(index)] = compiler.fails(rule.check)
     frame = frame.withColumns(row_flags)
     failed_any = F.lit(False)
     for name in row_flags:
@@ -105,35 +104,16 @@ def check_rows(
 def find_duplicates(dataset: Dataset, checked: DataFrame) -> DataFrame:
     """(source key, row number, one flag per duplicate rule) of the eligible rows that fail a duplicate rule.
 
-    `duplicate`: an earlier eligible row has the same typed content; `duplicate_id`: else, the same id.
-    "Earlier" is lower (source key, row number). Only the eligible rows' typed values and order go through
-    the shuffle, and both rules share it and ONE sort: rows are clustered by id (an exact duplicate repeats the
-    id too) and sorted by content, then order, so the first row of a run of equal contents is the earliest
-    and every later one equals the row before it (`lag`, null-safe). A row repeats an id when it is not the
-    earliest of its id cluster: an unordered window on the same clustering, added after the ordered one so it
-    reuses its partitioning and sort. The result is small (only the duplicates), joined back by `annotate`.
+    The duplicate rules are compiled by `SparkDuplicateCompiler`; "earlier" is lower (source key, row number).
+    Only the eligible rows' typed values and order go through the shuffle, which both rules share with ONE sort.
+    The result is small (only the duplicates), joined back by `annotate`.
     """
     rules = rules_for(dataset.name)
-    order = [F.col(SOURCE_KEY), F.col(ROW_NUMBER)]
-    values = [F.col(_typed(c)) for c in dataset.column_names]
-    content = F.struct(*values)
-    id_columns = [r.check.column for r in rules if isinstance(r.check, RepeatedId)]
-    cluster = [F.col(_typed(c)) for c in id_columns] or values
-    by_content = Window.partitionBy(*cluster).orderBy(*values, *order)
-    frame = checked.where(F.col(_ELIGIBLE)).select(*values, *order)
-    frame = frame.withColumn(_EXACT, F.coalesce(F.lag(content).over(by_content).eqNullSafe(content), F.lit(False)))
-    flags: dict[str, Column] = {}
-    for index, rule in enumerate(rules):
-        if not rule.is_duplicate_rule:
-            continue
-        match rule.check:
-            case ExactDuplicate():
-                flags[_flag(index)] = F.col(_EXACT)
-            case RepeatedId():
-                earliest = F.min(F.struct(*order)).over(Window.partitionBy(*cluster))
-                flags[_flag(index)] = (F.struct(*order) != earliest) & ~F.col(_EXACT)
-            case _:
-                assert_never(rule.check)  # type: ignore[arg-type]
+    order = (SOURCE_KEY, ROW_NUMBER)
+    typed = {c: _typed(c) for c in dataset.column_names}
+    compiler = SparkDuplicateCompiler(typed, order, tuple(r.check for r in duplicate_rules(dataset.name)))
+    frame = compiler.prepare(checked.where(F.col(_ELIGIBLE)).select(*typed.values(), *order))
+    flags = {_flag(i): compiler.fails(rule.check) for i, rule in enumerate(rules) if isinstance(rule, DuplicateRule)}
     frame = frame.withColumns(flags)
     any_flag = F.lit(False)
     for name in flags:
@@ -167,7 +147,7 @@ def dataset_counts(dataset: Dataset, values: Mapping[str, Any]) -> DatasetCounts
         rows_in=rows_in,
         rows_clean=rows_in - rejected,
         rows_rejected=rejected,
-        rejected_by_rule={str(r.code): int(values[_flag(i)] or 0) for i, r in enumerate(rules_for(dataset.name))},
+        rejected_by_rule={r.code: int(values[_flag(i)] or 0) for i, r in enumerate(rules_for(dataset.name))},
     )
 
 

@@ -1,13 +1,14 @@
-"""Map the shared logical type names (`twinlake.gold.ColumnType`) to Spark SQL types and schemas.
+"""Map the shared logical types (`twinlake.schema.ColumnType`) to Spark SQL types, and build Spark schemas.
 
-The Parquet files Spark writes with these schemas read back in pyarrow as exactly the Pandas engine's schemas
+Which columns a Bronze, Silver or rejected table has, in which order, is `twinlake.schema`'s to say. The Parquet
+files Spark writes with these schemas read back in pyarrow as exactly the Pandas engine's schemas
 (`jobs/pandas_engine/arrow_schema.py`): bigint -> int64, int -> int32, decimal(p,s) -> decimal128(p,s),
 date -> date32, string -> string, array<string> -> list<string>. Every field is nullable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
@@ -15,17 +16,15 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from twinlake.datasets import (
-    LINEAGE_COLUMNS,
     MONEY_PRECISION,
     MONEY_SCALE,
     PERCENT_PRECISION,
     PERCENT_SCALE,
-    REASONS,
-    ROW_NUMBER,
     TOTAL_PRECISION,
     Dataset,
 )
-from twinlake.gold import SILVER_TYPES, ColumnType, GoldTable
+from twinlake.gold import GoldTable
+from twinlake.schema import ColumnType, TableColumn, bronze_columns, rejected_columns, silver_columns
 
 SPARK_TYPES: dict[ColumnType, T.DataType] = {
     ColumnType.INT32: T.IntegerType(),
@@ -46,8 +45,13 @@ def spark_type(type_name: ColumnType | str) -> T.DataType:
         raise KeyError(f"unknown column type {type_name!r}") from None
 
 
-def _lineage() -> list[T.StructField]:
-    return [T.StructField(n, T.LongType() if n == ROW_NUMBER else T.StringType()) for n in LINEAGE_COLUMNS]
+def spark_schema(columns: Iterable[TableColumn]) -> T.StructType:
+    """The Spark schema of a table of the logical `columns`, in order."""
+    fields = []
+    for column in columns:
+        value = spark_type(column.type)
+        fields.append(T.StructField(column.name, T.ArrayType(value) if column.is_list else value))
+    return T.StructType(fields)
 
 
 def gold_schema(table: GoldTable) -> T.StructType:
@@ -57,18 +61,17 @@ def gold_schema(table: GoldTable) -> T.StructType:
 
 def silver_schema(dataset: Dataset) -> T.StructType:
     """Clean Silver: the dataset's typed columns, then the lineage columns."""
-    typed = [T.StructField(c.name, spark_type(SILVER_TYPES[c.kind])) for c in dataset.columns]
-    return T.StructType(typed + _lineage())
+    return spark_schema(silver_columns(dataset))
 
 
 def bronze_schema(dataset: Dataset) -> T.StructType:
     """Bronze: the dataset's columns as raw text (declared order), then the lineage columns."""
-    return T.StructType([T.StructField(n, T.StringType()) for n in dataset.column_names] + _lineage())
+    return spark_schema(bronze_columns(dataset))
 
 
 def rejected_schema(dataset: Dataset) -> T.StructType:
     """Rejected Silver: Bronze's columns plus the list of failed rule codes."""
-    return T.StructType([*bronze_schema(dataset).fields, T.StructField(REASONS, T.ArrayType(T.StringType()))])
+    return spark_schema(rejected_columns(dataset))
 
 
 def as_nullable(frame: DataFrame, schema: T.StructType) -> DataFrame:

@@ -20,7 +20,20 @@ from hypothesis import strategies as st
 
 from jobs.pandas_engine.arrow_schema import arrow_type, gold_schema
 from jobs.pandas_engine.gold import average_cents, build_gold, from_cents, to_cents
-from tests.silver_frames import CLIENT_ROWS, D5, D12, DATE, I64, STR, clients, promotions, purchases, quality
+from tests.silver_frames import (
+    CLIENT_ROWS,
+    D5,
+    D12,
+    DATE,
+    I64,
+    STR,
+    clients,
+    promotions,
+    purchases,
+    quality,
+    quality_dicts,
+    typed_quality,
+)
 from twinlake.gold import GOLD_TABLES, GOLD_TABLES_BY_NAME, data_quality_rows
 
 MONTH_NAMES = (
@@ -435,14 +448,14 @@ def test_data_quality_lists_every_rule_with_zeros(gold: dict[str, pa.Table]) -> 
         (lambda q: q["clients"].update(rows_in=7), "rows_in"),
         (lambda q: q["purchases"]["rejected_by_rule"].update(invalid_email=1), "not rule codes"),
         (lambda q: q["purchases"]["rejected_by_rule"].update(unknown_client=4), "rejected"),
-        (lambda q: q["clients"].update(rows_clean=-1, rows_in=1), "non-negative"),
+        (lambda q: q["clients"].update(rows_clean=-1, rows_in=1), "greater than or equal to 0"),
     ],
 )
 def test_inconsistent_quality_counts_are_refused(change: Any, message: str) -> None:
-    counts = quality({"clients": 4}, {"purchases": {"unknown_client": 3}})
+    counts = quality_dicts({"clients": 4}, {"purchases": {"unknown_client": 3}})
     change(counts)
     with pytest.raises(ValueError, match=message):
-        data_quality_rows(counts)
+        data_quality_rows(typed_quality(counts))
 
 
 # ---- exact money -------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from twinlake.manifest import (
     run_started_at,
     write_manifest,
 )
+from twinlake.rules import RuleCode
 from twinlake.store import LocalStore, NotFound, PreconditionFailed
 
 BUCKETS = Buckets(bronze="bronze", silver="silver", gold="gold")
@@ -50,7 +51,7 @@ def make_manifest(engine: Engine = Engine.PANDAS, started: datetime = STARTED, *
         "finished_at": started + timedelta(seconds=42),
         "datasets": {
             DatasetName.CLIENTS: DatasetCounts(
-                rows_in=10, rows_clean=8, rows_rejected=2, rejected_by_rule={"EMAIL_INVALID": 2, "BLANK": 1}
+                rows_in=10, rows_clean=8, rows_rejected=2, rejected_by_rule={"invalid_email": 2, "missing_email": 1}
             ),
         },
         "gold_row_counts": {"client_summary": 8},
@@ -133,11 +134,11 @@ def test_fingerprint_and_run_id_must_match_the_inputs() -> None:
 def test_counts_must_add_up() -> None:
     assert DatasetCounts(rows_in=5, rows_clean=5, rows_rejected=0, rejected_by_rule={}).rows_in == 5
     with pytest.raises(ValidationError, match="rows_in"):
-        DatasetCounts(rows_in=10, rows_clean=8, rows_rejected=1, rejected_by_rule={"X": 1})
+        DatasetCounts(rows_in=10, rows_clean=8, rows_rejected=1, rejected_by_rule={"invalid_email": 1})
     with pytest.raises(ValidationError, match="exceed rows_rejected"):
-        DatasetCounts(rows_in=10, rows_clean=8, rows_rejected=2, rejected_by_rule={"X": 3})
+        DatasetCounts(rows_in=10, rows_clean=8, rows_rejected=2, rejected_by_rule={"invalid_email": 3})
     with pytest.raises(ValidationError, match="at least one rule"):
-        DatasetCounts(rows_in=10, rows_clean=8, rows_rejected=2, rejected_by_rule={"X": 1})
+        DatasetCounts(rows_in=10, rows_clean=8, rows_rejected=2, rejected_by_rule={"invalid_email": 1})
     with pytest.raises(ValidationError):
         DatasetCounts(rows_in=-1, rows_clean=0, rows_rejected=-1, rejected_by_rule={})
 
@@ -148,9 +149,18 @@ def test_counts_must_add_up() -> None:
     extra=st.integers(min_value=0, max_value=10**12),
 )
 def test_valid_counts_round_trip(clean: int, rejected: int, extra: int) -> None:
-    by_rule = {"A": rejected, "B": min(extra, rejected)}
+    by_rule = {"missing_name": rejected, "invalid_email": min(extra, rejected)}
     counts = DatasetCounts(rows_in=clean + rejected, rows_clean=clean, rows_rejected=rejected, rejected_by_rule=by_rule)
     assert DatasetCounts.model_validate_json(counts.model_dump_json()) == counts
+
+
+def test_rule_counts_are_keyed_by_rule_code_and_written_as_its_value() -> None:
+    counts = DatasetCounts(rows_in=3, rows_clean=1, rows_rejected=2, rejected_by_rule={"invalid_email": 2})
+    assert list(counts.rejected_by_rule) == [RuleCode.INVALID_EMAIL]
+    assert json.loads(counts.model_dump_json())["rejected_by_rule"] == {"invalid_email": 2}
+    assert DatasetCounts.model_validate_json(counts.model_dump_json()) == counts
+    with pytest.raises(ValidationError, match="rejected_by_rule"):
+        DatasetCounts(rows_in=3, rows_clean=1, rows_rejected=2, rejected_by_rule={"not_a_rule": 2})
 
 
 def test_models_are_frozen() -> None:

@@ -19,6 +19,10 @@ from twinlake.rules import (
     POSITIVE_ID_PATTERN,
     RULES,
     TRIM_CHARACTERS,
+    DuplicateCheck,
+    DuplicateRule,
+    RowCheck,
+    RowRule,
     RuleCode,
     duplicate_rules,
     row_rules,
@@ -154,6 +158,17 @@ def test_duplicate_rules_come_last_and_the_split_keeps_the_order() -> None:
         assert [r.code for r in duplicates] == [RuleCode.DUPLICATE, RuleCode.DUPLICATE_ID]
         assert all(r.is_duplicate_rule for r in duplicates)
         assert not any(r.is_duplicate_rule for r in rows)
+
+
+def test_a_rule_kind_holds_only_its_kind_of_check() -> None:
+    """Row rules hold row checks, duplicate rules duplicate checks: the compilers tell them apart by type."""
+    for dataset in DatasetName:
+        for rule in rules_for(dataset):
+            assert isinstance(rule, RowRule | DuplicateRule)
+            if isinstance(rule, RowRule):
+                assert isinstance(rule.check, RowCheck), rule.code
+            else:
+                assert isinstance(rule.check, DuplicateCheck), rule.code
 
 
 # -- patterns, trimming and allowed lists ---------------------------------------------------------------------------

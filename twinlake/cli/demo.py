@@ -20,7 +20,7 @@ import json
 import random
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -41,7 +41,7 @@ from twinlake.datasets import DatasetName
 from twinlake.inputs import input_fingerprint, list_landing
 from twinlake.layout import Engine
 from twinlake.manifest import RunManifest
-from twinlake.rules import RULES
+from twinlake.rules import RULES, RuleCode
 from twinlake.settings import Settings, StoreRole, environment, state_dir
 from twinlake.store import ObjectStore
 
@@ -207,8 +207,10 @@ class SilverCount:
         return all(n == self.truth for n in self.runs.values())
 
 
-def _counts(rows_in: int, clean: int, rejected: int, by_rule: dict[str, int]) -> dict[str, int]:
-    return {"rows in": rows_in, "clean": clean, "rejected": rejected, **by_rule}
+def _counts(
+    rows_in: int, clean: int, rejected: int, by_rule: Mapping[str, int] | Mapping[RuleCode, int]
+) -> dict[str, int]:
+    return {"rows in": rows_in, "clean": clean, "rejected": rejected, **{str(code): n for code, n in by_rule.items()}}
 
 
 def silver_against_truth(runs: list[RunManifest], truth: dict[str, Any]) -> list[SilverCount]:

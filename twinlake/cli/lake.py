@@ -20,7 +20,7 @@ from twinlake.datasets import DATASETS, LINEAGE_COLUMNS, REASONS, ROW_NUMBER, SO
 from twinlake.gold import GOLD_TABLES, GOLD_TABLES_BY_NAME
 from twinlake.layout import Engine
 from twinlake.manifest import RUN_ID_PATTERN, RunManifest
-from twinlake.rules import RULES
+from twinlake.rules import RULES, RuleCode
 
 RECENT_RUNS = 20
 ERROR_WIDTH = 60
@@ -261,7 +261,7 @@ def rejects(
     keep = [*(c.name for c in DATASETS[dataset].columns), *LINEAGE_COLUMNS, REASONS]
     if chosen(fmt) is Format.TABLE:  # the reasons first: a narrow terminal crops the last columns
         keep = [REASONS, *(c.name for c in DATASETS[dataset].columns), ROW_NUMBER, SOURCE_KEY]
-    matching = counts.rejected_by_rule.get(rule, 0) if rule else counts.rows_rejected
+    matching = counts.rejected_by_rule.get(RuleCode(rule), 0) if rule else counts.rows_rejected
     what = f"failing {rule}" if rule else "rejected"
     title = f"{dataset} rows {what} in {describe(manifest)}: {data.num_rows:,} of {matching:,}"
     listing = _listing_of(data.select(keep), title)
