@@ -24,10 +24,10 @@ from pyspark.sql import functions as F
 
 from jobs.runs import LayerTimer, RunFailure, RunOutcome, RunRequest, RunResults, record_run
 from jobs.spark_engine.bronze import LandingFile, read_bronze_files
-from jobs.spark_engine.gold import build_aggregates, build_facts, cluster_by_client
+from jobs.spark_engine.gold import build_aggregates, build_facts, check_promises, cluster_by_client
 from jobs.spark_engine.silver import SparkSilverResult, build_silver
 from twinlake.datasets import DATASETS, DatasetName
-from twinlake.gold import FACT_PROMOTION, FACT_PURCHASE, GOLD_TABLES
+from twinlake.gold import FACTS, GOLD_TABLES
 from twinlake.inputs import list_landing
 from twinlake.layout import Buckets, Engine, Location, RunLayout
 from twinlake.manifest import DatasetCounts, InputObject
@@ -191,16 +191,13 @@ def _gold(
     write_all(
         build_facts(spark, cleans[DatasetName.CLIENTS], cleans[DatasetName.PURCHASES], cleans[DatasetName.PROMOTIONS])
     )
-    fact_purchase, fact_promotion = (
-        spark.read.parquet(uri(layout.gold(t.name), store)) for t in (FACT_PURCHASE, FACT_PROMOTION)
-    )
+    facts = {fact: spark.read.parquet(uri(layout.gold(fact.table.name), store)) for fact in FACTS}
     # Cached in memory (a few narrow columns): every aggregate reads them, already clustered by client_id.
-    purchases, promotions = (
-        frame.persist(StorageLevel.MEMORY_AND_DISK) for frame in cluster_by_client(fact_purchase, fact_promotion)
-    )
+    clustered = {fact: frame.persist(StorageLevel.MEMORY_AND_DISK) for fact, frame in cluster_by_client(facts).items()}
     try:
-        write_all(build_aggregates(spark, purchases, promotions, quality))
+        check_promises(clustered)  # a broken Silver promise fails the run before any aggregate is written
+        write_all(build_aggregates(spark, clustered, quality))
     finally:
-        purchases.unpersist()
-        promotions.unpersist()
+        for frame in clustered.values():
+            frame.unpersist()
     return {t.name: rows[t.name] for t in GOLD_TABLES}
