@@ -587,4 +587,3 @@ INTEGRITY_CHECKS: tuple[IntegrityCheck, ...] = tuple(check for fact in FACTS for
 def output_names(declaration: Aggregate) -> tuple[str, ...]:
     """The columns an aggregate produces, keys first (the table's own column order may differ)."""
     return (*(k.name for k in declaration.keys), *(m.name for m in declaration.measures))
-
