@@ -11,8 +11,9 @@ It computes what the engines compute, on the same landing CSVs, and writes every
   `unknown_client` against the clean clients, then `duplicate` / `duplicate_id` among the rows that pass every
   row rule, by `row_number()` over the normalised content / id ordered by (source key, row number). Clean rows
   are typed (`twinlake.gold.SILVER_TYPES`); rejected rows keep their raw text and the list of every failed code.
-- Gold: the 15 tables of `twinlake.gold.GOLD_TABLES`, with their exact column types and sort keys; money in
-  integer cents, averages rounded half-up as `(2*s + n) // (2*n)`.
+- Gold: the 15 tables of `twinlake.gold.GOLD_TABLES`, each compiled to SQL from its declaration in
+  `twinlake.gold.GOLD_DECLARATIONS` after the integrity checks (`check_promises`), with their exact column types
+  and sort keys; money in integer cents, averages rounded half-up as `(2*s + n) // (2*n)`.
 
 Use `run_reference(sources, out_dir, reference_date)`; it returns the per-dataset counts (the shape of
 `twinlake.manifest.DatasetCounts`), the Gold row counts and the seconds per layer.
@@ -35,7 +36,6 @@ from twinlake.cli.command import UserError, new_app, run
 from twinlake.datasets import (
     DATASETS,
     LINEAGE_COLUMNS,
-    PRODUCTS,
     REASONS,
     ROW_NUMBER,
     SOURCE_ETAG,
@@ -45,27 +45,35 @@ from twinlake.datasets import (
     DatasetName,
 )
 from twinlake.gold import (
-    DATA_QUALITY,
     DAY_NAMES,
-    DIM_CLIENT,
-    DIM_DATE,
-    DIM_PRODUCT,
-    FACT_PROMOTION,
-    FACT_PURCHASE,
+    GOLD_DECLARATIONS_BY_NAME,
     GOLD_TABLES,
-    KPI_BY_COUNTRY,
-    KPI_BY_PRODUCT,
-    KPI_GLOBAL,
+    INTEGRITY_CHECKS,
     MONTH_NAMES,
-    PROMO_KPI_BY_COUNTRY,
-    PROMO_KPI_BY_NAME,
-    PROMO_KPI_GLOBAL,
-    SALES_BY_DAY,
-    SALES_BY_MONTH,
-    SALES_BY_WEEK,
     SILVER_TYPES,
+    Aggregate,
+    Attribute,
+    CalendarSpan,
+    ClientExists,
     ColumnType,
+    Count,
+    DistinctClients,
+    Enumeration,
+    Fact,
+    GoldDeclaration,
     GoldTable,
+    HalfUpAverage,
+    IntegrityCheck,
+    IsoWeek,
+    IsoYear,
+    Key,
+    Measure,
+    ProductExists,
+    QualityCounts,
+    SilverCopy,
+    SilverPromiseBroken,
+    SumCents,
+    YearMonth,
 )
 from twinlake.rules import (
     DECIMAL_2_PATTERN,
@@ -341,63 +349,109 @@ _MACROS = [
 ]
 
 
-def _sales(keys: str, source: str = "pg") -> str:
-    """Sales aggregates (revenue, orders, customers, and the cents sum `_s`) grouped by `keys`."""
-    return (
-        f"SELECT {keys}, tl_total(sum(cents)) AS revenue, count(*) AS orders, count(DISTINCT client_id) AS customers, "
-        f"sum(cents) AS _s FROM {source} GROUP BY ALL"
-    )
+def _fact_cte(fact: Fact) -> str:
+    """`f AS (...)`: the fact's clean rows, what its checks look up (inner joins: `check_promises` has passed)
+    and its money in integer cents."""
+    selects = [f"f.{ident(c.name)}" for c in DATASETS[fact.dataset].columns]
+    joins = []
+    for check in fact.checks:
+        match check:
+            case ClientExists():
+                joins.append(f"JOIN clean_clients c ON f.{ident(check.column)} = c.client_id")
+                selects.append(f"c.{ident(check.adds)}")
+            case ProductExists():
+                position = f"list_position({str_list(check.values)}, f.{ident(check.column)})"
+                selects.append(f"CAST({position} AS INTEGER) AS {ident(check.adds)}")
+            case _:
+                assert_never(check)
+    selects.append(f"CAST(f.{ident(fact.money)} * 100 AS BIGINT) AS cents")
+    source = ident(f"clean_{fact.dataset}")
+    return f"f AS (SELECT {', '.join(selects)} FROM {source} f {' '.join(joins)})"
 
 
-def _gold_queries() -> dict[str, str]:
-    """Each Gold table's query (any column types and order; `_gold_sql` casts and sorts)."""
-    products = str_list(PRODUCTS)
-    pg = (
-        "pg AS (SELECT p.purchase_id, p.client_id, CAST(list_position("
-        f"{products}, p.product) AS INTEGER) AS product_id, p.product, p.purchase_date, p.amount, c.country, "
-        "CAST(p.amount * 100 AS BIGINT) AS cents FROM clean_purchases p JOIN clean_clients c USING (client_id))"
-    )
-    mg = (
-        "mg AS (SELECT m.promo_id, m.client_id, m.promo_name, m.promo_value, c.country, "
-        "CAST(m.promo_value * 100 AS BIGINT) AS hundredths FROM clean_promotions m "
-        "JOIN clean_clients c USING (client_id))"
-    )
-    promo_kpi = (
-        "count(*) AS promotions, count(DISTINCT client_id) AS clients, "
-        "tl_total(tl_avg(sum(hundredths), count(*))) AS avg_promo_value FROM mg GROUP BY ALL"
-    )
-    sales_avg = "SELECT *, tl_total(tl_avg(_s, orders)) AS avg_order_value FROM ({q})"
-    return {
-        DIM_CLIENT.name: "SELECT * FROM clean_clients",
-        DIM_PRODUCT.name: f"SELECT unnest(range(1, {len(PRODUCTS) + 1})) AS product_id, unnest({products}) AS product",
-        DIM_DATE.name: (
-            f"SELECT CAST(d AS DATE) AS date, year(d) AS year, quarter(d) AS quarter, month(d) AS month, "
-            f"{str_list(MONTH_NAMES)}[month(d)] AS month_name, isoyear(d) AS iso_year, week(d) AS iso_week, "
-            f"day(d) AS day, isodow(d) AS day_of_week, {str_list(DAY_NAMES)}[isodow(d)] AS day_name FROM ("
-            "SELECT unnest(generate_series(CAST(min(purchase_date) AS TIMESTAMP), "
-            "CAST(max(purchase_date) AS TIMESTAMP), INTERVAL 1 DAY)) AS d FROM clean_purchases) WHERE d IS NOT NULL"
-        ),
-        FACT_PURCHASE.name: f"WITH {pg} SELECT * EXCLUDE (cents) FROM pg",
-        FACT_PROMOTION.name: f"WITH {mg} SELECT * EXCLUDE (hundredths) FROM mg",
-        KPI_GLOBAL.name: (
-            f"WITH {pg} SELECT tl_total(coalesce(sum(cents), 0)) AS total_revenue, count(*) AS total_orders, "
-            "count(DISTINCT client_id) AS unique_customers, "
-            "tl_total(tl_avg(coalesce(sum(cents), 0), count(*))) AS avg_order_value FROM pg"
-        ),
-        KPI_BY_COUNTRY.name: f"WITH {pg} " + sales_avg.format(q=_sales("country")),
-        KPI_BY_PRODUCT.name: f"WITH {pg} " + sales_avg.format(q=_sales("product_id, product")),
-        PROMO_KPI_GLOBAL.name: (
-            f"WITH {mg} SELECT count(*) AS total_promotions, count(DISTINCT client_id) AS clients_with_promotion, "
-            "tl_total(tl_avg(coalesce(sum(hundredths), 0), count(*))) AS avg_promo_value FROM mg"
-        ),
-        PROMO_KPI_BY_NAME.name: f"WITH {mg} SELECT promo_name, {promo_kpi}",
-        PROMO_KPI_BY_COUNTRY.name: f"WITH {mg} SELECT country, {promo_kpi}",
-        SALES_BY_DAY.name: f"WITH {pg} " + _sales("purchase_date AS date"),
-        SALES_BY_WEEK.name: f"WITH {pg} "
-        + _sales("isoyear(purchase_date) AS iso_year, week(purchase_date) AS iso_week"),
-        SALES_BY_MONTH.name: f"WITH {pg} " + _sales("strftime(purchase_date, '%Y-%m') AS month"),
-        DATA_QUALITY.name: " UNION ALL ".join(_data_quality_part(DATASETS[n]) for n in DatasetName),
-    }
+def _key(key: Key) -> str:
+    match key:
+        case Attribute():
+            expr = ident(key.source)
+        case IsoYear():
+            expr = f"isoyear({ident(key.column)})"
+        case IsoWeek():
+            expr = f"week({ident(key.column)})"
+        case YearMonth():
+            expr = f"strftime({ident(key.column)}, '%Y-%m')"
+        case _:
+            assert_never(key)
+    return f"{expr} AS {ident(key.name)}"
+
+
+def _measure(measure: Measure) -> str:
+    match measure:
+        case SumCents():
+            expr = "tl_total(coalesce(sum(cents), 0))"
+        case Count():
+            expr = "count(*)"
+        case DistinctClients():
+            expr = "count(DISTINCT client_id)"
+        case HalfUpAverage():
+            expr = "tl_total(tl_avg(coalesce(sum(cents), 0), count(*)))"
+        case _:
+            assert_never(measure)
+    return f"{expr} AS {ident(measure.name)}"
+
+
+def _gold_query(declaration: GoldDeclaration) -> str:
+    """A Gold table's query, compiled from its declaration (any column types and order; `_gold_sql` casts and
+    sorts)."""
+    match declaration:
+        case SilverCopy():
+            return f"SELECT * FROM {ident(f'clean_{declaration.dataset}')}"
+        case Enumeration():
+            return (
+                f"SELECT unnest(range(1, {len(declaration.values) + 1})) AS {ident(declaration.id_column)}, "
+                f"unnest({str_list(declaration.values)}) AS {ident(declaration.value_column)}"
+            )
+        case CalendarSpan():
+            column = ident(declaration.column)
+            return (
+                f"SELECT CAST(d AS DATE) AS date, year(d) AS year, quarter(d) AS quarter, month(d) AS month, "
+                f"{str_list(MONTH_NAMES)}[month(d)] AS month_name, isoyear(d) AS iso_year, week(d) AS iso_week, "
+                f"day(d) AS day, isodow(d) AS day_of_week, {str_list(DAY_NAMES)}[isodow(d)] AS day_name FROM ("
+                f"SELECT unnest(generate_series(CAST(min({column}) AS TIMESTAMP), CAST(max({column}) AS TIMESTAMP), "
+                f"INTERVAL 1 DAY)) AS d FROM {ident(f'clean_{declaration.fact.dataset}')}) WHERE d IS NOT NULL"
+            )
+        case Fact():
+            return f"WITH {_fact_cte(declaration)} SELECT * EXCLUDE (cents) FROM f"
+        case Aggregate():
+            columns = ", ".join([*(_key(k) for k in declaration.keys), *(_measure(m) for m in declaration.measures)])
+            group = " GROUP BY ALL" if declaration.keys else ""
+            return f"WITH {_fact_cte(declaration.fact)} SELECT {columns} FROM f{group}"
+        case QualityCounts():
+            return " UNION ALL ".join(_data_quality_part(DATASETS[n]) for n in DatasetName)
+        case _:
+            assert_never(declaration)
+
+
+def _promise_query(check: IntegrityCheck) -> str:
+    """The number of clean rows of the check's dataset that break it, and the smallest offending value."""
+    column = ident(check.column)
+    match check:
+        case ClientExists():
+            fails = f"{column} NOT IN (SELECT client_id FROM clean_clients)"
+        case ProductExists():
+            fails = f"list_position({str_list(check.values)}, {column}) IS NULL"
+        case _:
+            assert_never(check)
+    return f"SELECT count(*), min({column}) FROM {ident(f'clean_{check.dataset}')} WHERE {fails}"
+
+
+def check_promises(con: duckdb.DuckDBPyConnection) -> None:
+    """Raise SilverPromiseBroken for the first integrity check of `twinlake.gold.INTEGRITY_CHECKS` that the
+    clean tables (`clean_clients`, `clean_purchases`, `clean_promotions`) break."""
+    for check in INTEGRITY_CHECKS:
+        row = con.execute(_promise_query(check)).fetchone()
+        assert row is not None
+        if row[0]:
+            raise SilverPromiseBroken(check, int(row[0]), row[1])
 
 
 def _data_quality_part(dataset: Dataset) -> str:
@@ -437,9 +491,10 @@ def reference_statements(
         bronze_file = out_dir / "bronze" / f"{name}.parquet"
         layers["bronze"].append(("", f"COPY {ident(f'bronze_{name}')} TO {lit(str(bronze_file))} {PARQUET}"))
         layers["silver"] += [("", s) for s in _silver_sql(dataset, reference_date, out_dir)]
-    queries = _gold_queries()
     layers["gold"] += [("", m) for m in _MACROS]
-    layers["gold"] += [(t.name, _gold_sql(t, queries[t.name], out_dir)) for t in GOLD_TABLES]
+    layers["gold"] += [
+        (t.name, _gold_sql(t, _gold_query(GOLD_DECLARATIONS_BY_NAME[t.name]), out_dir)) for t in GOLD_TABLES
+    ]
     return layers
 
 
@@ -464,6 +519,8 @@ def run_reference(
         result = ReferenceResult()
         start = mark = time.perf_counter()
         for layer, items in statements.items():
+            if layer == "gold":
+                check_promises(con)  # a broken Silver promise fails the run, as in the engines
             for produces, sql in items:
                 rows = con.execute(sql).fetchall()
                 if produces:

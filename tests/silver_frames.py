@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
 from twinlake.datasets import DatasetName
+from twinlake.gold import ClientExists, IntegrityCheck, ProductExists
 from twinlake.manifest import DatasetCounts
 
 D12, D5 = pa.decimal128(12, 2), pa.decimal128(5, 2)
@@ -87,3 +89,22 @@ CLIENT_ROWS = [
     (4, "Dan", "dan@example.com", date(2023, 7, 4), "Spain"),  # no purchase, no promotion
     (2, "Bob", "bob@example.com", date(2021, 6, 1), "Germany"),
 ]
+
+
+# Clean-looking purchases that break a Silver promise, by case: the rows, the check they break, how many rows
+# break it and the smallest offending value (what every engine's SilverPromiseBroken reports).
+_DAY = date(2025, 3, 5)
+BROKEN_PROMISES: dict[str, tuple[list[tuple[Any, ...]], IntegrityCheck, int, int | str]] = {
+    "unknown-client": (
+        [(i + 1, client, _DAY, Decimal("1.00"), "Laptop") for i, client in enumerate((99, 98, 1))],
+        ClientExists(DatasetName.PURCHASES),
+        2,
+        98,
+    ),
+    "unknown-product": (
+        [(1, 1, _DAY, Decimal("1.00"), "Toaster"), (2, 1, _DAY, Decimal("1.00"), "Laptop")],
+        ProductExists(DatasetName.PURCHASES),
+        1,
+        "Toaster",
+    ),
+}

@@ -1,9 +1,13 @@
-"""Gold table definitions shared by both engines: names, column types, sort keys, and small pure-Python rules.
+"""Gold tables declared once: names, column types, sort keys, how each table is computed, and the integrity checks.
 
-Both engines (`jobs/pandas_engine/gold.py`, later the Spark one) write EXACTLY these schemas, with the rows
+`GOLD_TABLES` are the schemas; `GOLD_DECLARATIONS` say how each table is computed (its source, keys, calendar
+derivations and measures) as small frozen nodes, like the Silver rules of `twinlake.rules`. The Pandas and Spark
+Gold compilers (`jobs/pandas_engine/gold.py`, `jobs/spark_engine/gold.py`) and the DuckDB reference
+(`benchmarks/duckdb_reference.py`) compile these declarations; each writes EXACTLY these schemas, with the rows
 sorted by each table's `sort_key`, so their Parquet outputs can be compared row for row. Nothing here imports
 pandas or pyarrow: an engine maps the logical type names (`twinlake.schema.ColumnType`) to its own types (see
-`jobs/pandas_engine/arrow_schema.py`).
+`jobs/pandas_engine/arrow_schema.py`). A fact whose client or product does not exist fails every engine with
+`SilverPromiseBroken` and the same message.
 
 Shared semantics (each engine's tests hold it to them):
 - Money is exact. Engines compute in integer cents (the unscaled value of a scale-2 decimal) and write
@@ -26,7 +30,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from twinlake.datasets import DatasetName
+from twinlake.datasets import (
+    PRODUCTS,
+    DatasetName,
+)
 from twinlake.manifest import DatasetCounts
 from twinlake.rules import rules_for
 
@@ -291,3 +298,246 @@ def data_quality_rows(quality: DataQualityCounts) -> list[DataQualityRow]:
             rows.append((dataset.value, code.value, failed, counts.rows_in, counts.rows_clean, counts.rows_rejected))
     rows.sort(key=lambda r: (r[0].encode(), r[1].encode()))
     return rows
+
+
+# ---- how each Gold table is computed: declared once, compiled by every engine --------------------------------
+#
+# A table is one of: a copy of a Silver dataset (`SilverCopy`), a fixed enumeration (`Enumeration`), the calendar
+# spanned by a fact's dates (`CalendarSpan`), a fact (`Fact`: a Silver dataset joined to what its integrity checks
+# look up), an aggregate of a fact (`Aggregate`: keys and measures), or the data-quality counts (`QualityCounts`).
+# `jobs/pandas_engine/gold.py`, `jobs/spark_engine/gold.py` and `benchmarks/duckdb_reference.py` compile these
+# nodes; none of them names a Gold table.
+
+
+class SilverPromiseBroken(ValueError):
+    """A clean Silver row breaks a promise Gold relies on (its client or product does not exist).
+
+    Every engine raises it, with this message, for the first broken check in `GOLD_DECLARATIONS` order;
+    `smallest` is the smallest offending value, so the message does not depend on row order.
+    """
+
+    def __init__(self, check: IntegrityCheck, rows: int, smallest: int | str) -> None:
+        self.check = check
+        self.rows = rows
+        self.smallest = smallest
+        super().__init__(
+            f"silver {check.dataset}: {rows} row(s) {check.failure}, Silver promises none does "
+            f"(smallest {check.column}: {smallest!r})"
+        )
+
+
+@dataclass(frozen=True)
+class ClientExists:
+    """Every row's `column` is the client_id of a clean client; the fact gains the client's `adds` (country)."""
+
+    dataset: DatasetName
+    column: str = "client_id"
+    adds: str = "country"
+    failure: str = "reference a client that is not clean"
+
+
+@dataclass(frozen=True)
+class ProductExists:
+    """Every row's `column` is one of `values`; the fact gains `adds`, its 1-based position there (the
+    product_id of `dim_product`)."""
+
+    dataset: DatasetName
+    column: str = "product"
+    adds: str = "product_id"
+    values: tuple[str, ...] = PRODUCTS
+    failure: str = "hold a product outside datasets.PRODUCTS"
+
+
+IntegrityCheck = ClientExists | ProductExists
+
+
+@dataclass(frozen=True)
+class SilverCopy:
+    """Every clean row of `dataset`, with the table's columns."""
+
+    table: GoldTable
+    dataset: DatasetName
+
+
+@dataclass(frozen=True)
+class Enumeration:
+    """One row per value of `values`: `id_column` is its 1-based position, `value_column` the value."""
+
+    table: GoldTable
+    values: tuple[str, ...]
+    id_column: str
+    value_column: str
+
+
+@dataclass(frozen=True)
+class Fact:
+    """Every clean row of `dataset`, plus what its `checks` look up; `money` is the scale-2 decimal its
+    aggregates sum (as integer cents)."""
+
+    table: GoldTable
+    dataset: DatasetName
+    money: str
+    checks: tuple[IntegrityCheck, ...]
+
+
+@dataclass(frozen=True)
+class CalendarSpan:
+    """Every day from the first to the last `column` date of `fact` inclusive, with its calendar fields."""
+
+    table: GoldTable
+    fact: Fact
+    column: str
+
+
+# -- aggregate keys: each names its output column and derives it from one column of the fact --
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """The fact's `column` as it is (`column` defaults to `name`)."""
+
+    name: str
+    column: str = ""
+
+    @property
+    def source(self) -> str:
+        return self.column or self.name
+
+
+@dataclass(frozen=True)
+class IsoYear:
+    """The ISO week-numbering year of the date `column`."""
+
+    name: str
+    column: str
+
+
+@dataclass(frozen=True)
+class IsoWeek:
+    """The ISO week (1..53) of the date `column`."""
+
+    name: str
+    column: str
+
+
+@dataclass(frozen=True)
+class YearMonth:
+    """The calendar month of the date `column`, as 'YYYY-MM'."""
+
+    name: str
+    column: str
+
+
+Key = Attribute | IsoYear | IsoWeek | YearMonth
+
+
+# -- aggregate measures: each names its output column --
+
+
+@dataclass(frozen=True)
+class SumCents:
+    """The exact sum of the fact's money, decimal(18,2) (0.00 over no rows)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Count:
+    """The number of rows."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class DistinctClients:
+    """The number of distinct client_id."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class HalfUpAverage:
+    """The fact's money summed / the row count, half-up to a cent, decimal(18,2) (0.00 over no rows)."""
+
+    name: str
+
+
+Measure = SumCents | Count | DistinctClients | HalfUpAverage
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """One row per distinct `keys` value among the rows of `fact` (no keys: exactly one row, also when empty)."""
+
+    table: GoldTable
+    fact: Fact
+    keys: tuple[Key, ...]
+    measures: tuple[Measure, ...]
+
+
+@dataclass(frozen=True)
+class QualityCounts:
+    """The rows of `data_quality_rows`."""
+
+    table: GoldTable
+
+
+GoldDeclaration = SilverCopy | Enumeration | Fact | CalendarSpan | Aggregate | QualityCounts
+
+PURCHASE_FACT = Fact(
+    FACT_PURCHASE,
+    DatasetName.PURCHASES,
+    "amount",
+    (ClientExists(DatasetName.PURCHASES), ProductExists(DatasetName.PURCHASES)),
+)
+PROMOTION_FACT = Fact(FACT_PROMOTION, DatasetName.PROMOTIONS, "promo_value", (ClientExists(DatasetName.PROMOTIONS),))
+FACTS: tuple[Fact, ...] = (PURCHASE_FACT, PROMOTION_FACT)
+
+_SALES_MEASURES = (SumCents("revenue"), Count("orders"), DistinctClients("customers"))
+_SALES_KPI_MEASURES = (*_SALES_MEASURES, HalfUpAverage("avg_order_value"))
+_PROMO_MEASURES = (Count("promotions"), DistinctClients("clients"), HalfUpAverage("avg_promo_value"))
+
+GOLD_DECLARATIONS: tuple[GoldDeclaration, ...] = (
+    SilverCopy(DIM_CLIENT, DatasetName.CLIENTS),
+    Enumeration(DIM_PRODUCT, PRODUCTS, "product_id", "product"),
+    CalendarSpan(DIM_DATE, PURCHASE_FACT, "purchase_date"),
+    PURCHASE_FACT,
+    PROMOTION_FACT,
+    Aggregate(
+        KPI_GLOBAL,
+        PURCHASE_FACT,
+        (),
+        (
+            SumCents("total_revenue"),
+            Count("total_orders"),
+            DistinctClients("unique_customers"),
+            HalfUpAverage("avg_order_value"),
+        ),
+    ),
+    Aggregate(KPI_BY_COUNTRY, PURCHASE_FACT, (Attribute("country"),), _SALES_KPI_MEASURES),
+    Aggregate(KPI_BY_PRODUCT, PURCHASE_FACT, (Attribute("product_id"), Attribute("product")), _SALES_KPI_MEASURES),
+    Aggregate(
+        PROMO_KPI_GLOBAL,
+        PROMOTION_FACT,
+        (),
+        (Count("total_promotions"), DistinctClients("clients_with_promotion"), HalfUpAverage("avg_promo_value")),
+    ),
+    Aggregate(PROMO_KPI_BY_NAME, PROMOTION_FACT, (Attribute("promo_name"),), _PROMO_MEASURES),
+    Aggregate(PROMO_KPI_BY_COUNTRY, PROMOTION_FACT, (Attribute("country"),), _PROMO_MEASURES),
+    Aggregate(SALES_BY_DAY, PURCHASE_FACT, (Attribute("date", "purchase_date"),), _SALES_MEASURES),
+    Aggregate(
+        SALES_BY_WEEK,
+        PURCHASE_FACT,
+        (IsoYear("iso_year", "purchase_date"), IsoWeek("iso_week", "purchase_date")),
+        _SALES_MEASURES,
+    ),
+    Aggregate(SALES_BY_MONTH, PURCHASE_FACT, (YearMonth("month", "purchase_date"),), _SALES_MEASURES),
+    QualityCounts(DATA_QUALITY),
+)
+GOLD_DECLARATIONS_BY_NAME: dict[str, GoldDeclaration] = {d.table.name: d for d in GOLD_DECLARATIONS}
+INTEGRITY_CHECKS: tuple[IntegrityCheck, ...] = tuple(check for fact in FACTS for check in fact.checks)
+
+
+def output_names(declaration: Aggregate) -> tuple[str, ...]:
+    """The columns an aggregate produces, keys first (the table's own column order may differ)."""
+    return (*(k.name for k in declaration.keys), *(m.name for m in declaration.measures))

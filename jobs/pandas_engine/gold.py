@@ -18,8 +18,8 @@ The big tables (facts) are pyarrow arrays passed through or gathered with `take`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypeAlias
+from collections.abc import Callable, Mapping
+from typing import Any, TypeAlias, assert_never
 
 import numpy as np
 import numpy.typing as npt
@@ -28,29 +28,35 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from jobs.pandas_engine.arrow_schema import arrow_type, gold_schema
-from twinlake.datasets import CLIENTS, MONEY_SCALE, PRODUCTS, PROMOTIONS, PURCHASES, TOTAL_PRECISION, Dataset
+from twinlake.datasets import DATASETS, MONEY_SCALE, TOTAL_PRECISION, Dataset, DatasetName
 from twinlake.gold import (
-    DATA_QUALITY,
     DAY_NAMES,
-    DIM_CLIENT,
-    DIM_DATE,
-    DIM_PRODUCT,
-    FACT_PROMOTION,
-    FACT_PURCHASE,
+    FACTS,
+    GOLD_DECLARATIONS,
     GOLD_TABLES,
-    KPI_BY_COUNTRY,
-    KPI_BY_PRODUCT,
-    KPI_GLOBAL,
     MONTH_NAMES,
-    PROMO_KPI_BY_COUNTRY,
-    PROMO_KPI_BY_NAME,
-    PROMO_KPI_GLOBAL,
-    SALES_BY_DAY,
-    SALES_BY_MONTH,
-    SALES_BY_WEEK,
     SILVER_TYPES,
+    Aggregate,
+    Attribute,
+    CalendarSpan,
+    ClientExists,
+    Count,
     DataQualityCounts,
+    DistinctClients,
+    Enumeration,
+    Fact,
     GoldTable,
+    HalfUpAverage,
+    IsoWeek,
+    IsoYear,
+    Key,
+    Measure,
+    ProductExists,
+    QualityCounts,
+    SilverCopy,
+    SilverPromiseBroken,
+    SumCents,
+    YearMonth,
     data_quality_rows,
 )
 
@@ -125,8 +131,8 @@ def _unique_ids(ids: pa.Array, what: str) -> Int64s:
 class _Clients:
     """Clean clients, and the lookup from a client_id to its row and country."""
 
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self.columns = {c.name: _column(frame, CLIENTS, c.name) for c in CLIENTS.columns}
+    def __init__(self, columns: Mapping[str, pa.Array]) -> None:
+        self.columns = columns
         self.ids = _unique_ids(self.columns["client_id"], "silver clients")
         self.index = pd.Index(self.ids)
         self.country: pa.Array = self.columns["country"]
@@ -134,10 +140,11 @@ class _Clients:
         self.country_codes: Int64s = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         self.country_names: pa.Array = encoded.dictionary
 
-    def positions(self, client_ids: Int64s, what: str) -> Int64s:
+    def positions(self, client_ids: Int64s, check: ClientExists) -> Int64s:
         found: Int64s = self.index.get_indexer(client_ids).astype(np.int64)
-        if (found < 0).any():
-            raise ValueError(f"{what} references a client that is not clean: Silver guarantees it does not")
+        missing = found < 0
+        if missing.any():
+            raise SilverPromiseBroken(check, int(missing.sum()), int(client_ids[missing].min()))
         return found
 
 
@@ -187,38 +194,136 @@ def _table(definition: GoldTable, columns: Mapping[str, Column]) -> pa.Table:
     return table
 
 
-def _sales_columns(grouped: pd.DataFrame) -> dict[str, Column]:
-    sums = grouped["revenue"].to_numpy(np.int64)
-    counts = grouped["orders"].to_numpy(np.int64)
-    return {
-        "revenue": from_cents(sums),
-        "orders": counts,
-        "customers": grouped["customers"].to_numpy(np.int64),
-    }
+# ---- the compiler: declarations of twinlake.gold -> tables --------------------------------------------------
 
 
-def _group(frame: pd.DataFrame, keys: list[str], value: str, names: tuple[str, str, str]) -> pd.DataFrame:
-    """Per group of `keys`: sum of `value`, row count, distinct client_id; keys as columns, sorted by them."""
-    total, count, distinct = names
-    grouped = frame.groupby(keys, sort=True).agg(
-        **{
-            total: pd.NamedAgg(value, "sum"),
-            count: pd.NamedAgg(value, "size"),
-            distinct: pd.NamedAgg("client_id", "nunique"),
-        }
-    )
-    return grouped.reset_index()
+class _FactRows:
+    """The clean rows of a fact's dataset, its integrity checks applied (SilverPromiseBroken), in the forms
+    the compiled keys and measures read: pyarrow columns, int64 cents, dictionary codes, days."""
+
+    def __init__(self, fact: Fact, columns: Mapping[str, pa.Array], client: _Clients) -> None:
+        dataset = DATASETS[fact.dataset]
+        self.fact = fact
+        self.columns = dict(columns)
+        _unique_ids(self.columns[dataset.id_column], f"silver {dataset.name}")
+        self.client_ids: Int64s = self.columns["client_id"].to_numpy(zero_copy_only=False)
+        # string columns already dictionary-encoded by a lookup: name -> (int64 codes, dictionary)
+        self.codes: dict[str, tuple[Int64s, pa.Array]] = {}
+        for check in fact.checks:
+            match check:
+                case ClientExists():
+                    position = client.positions(self.columns[check.column].to_numpy(zero_copy_only=False), check)
+                    self.columns[check.adds] = client.country.take(pa.array(position))
+                    self.codes[check.adds] = (client.country_codes[position], client.country_names)
+                case ProductExists():
+                    products = pa.array(check.values, pa.string())
+                    index = pc.index_in(self.columns[check.column], value_set=products)
+                    if index.null_count:
+                        unknown = pc.filter(self.columns[check.column], pc.is_null(index))
+                        raise SilverPromiseBroken(check, len(unknown), str(pc.min(unknown).as_py()))
+                    self.columns[check.adds] = pc.add(index.cast(pa.int32()), pa.scalar(1, pa.int32()))
+                    self.codes[check.column] = (index.to_numpy(zero_copy_only=False).astype(np.int64), products)
+                case _:
+                    assert_never(check)
+        self.cents = to_cents(self.columns[fact.money])
+        _check_sums_fit(self.cents, f"{dataset.name}.{fact.money}")
+        self._days: dict[str, Days] = {}
+        self._calendars: dict[str, dict[str, Int64s]] = {}
+
+    def days(self, column: str) -> Days:
+        if column not in self._days:
+            self._days[column] = self.columns[column].to_numpy(zero_copy_only=False).astype("datetime64[D]")
+        return self._days[column]
+
+    def calendar(self, column: str) -> dict[str, Int64s]:
+        if column not in self._calendars:
+            self._calendars[column] = _calendar(self.days(column))
+        return self._calendars[column]
 
 
-def _sales(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    return _group(frame, keys, "cents", ("revenue", "orders", "customers"))
+Decode = Callable[[Int64s], Column]
 
 
-def _with_average(grouped: pd.DataFrame, total: str, count: str) -> Int64s:
-    return average_cents(grouped[total].to_numpy(np.int64), grouped[count].to_numpy(np.int64))
+def _identity(codes: Int64s) -> Column:
+    return codes
 
 
-# ---- the build ---------------------------------------------------------------------------------------------
+def _key(rows: _FactRows, key: Key) -> tuple[Int64s, Decode]:
+    """A key as int64 codes per fact row, and how the codes of the groups become the key's output column."""
+    match key:
+        case Attribute():
+            column = key.source
+            if column in rows.codes:
+                codes, dictionary = rows.codes[column]
+                return codes, lambda c: dictionary.take(pa.array(c))
+            values = rows.columns[column]
+            if pa.types.is_integer(values.type):
+                return values.to_numpy(zero_copy_only=False).astype(np.int64), _identity
+            if pa.types.is_date(values.type):
+                return rows.days(column).astype(np.int64), lambda c: c.astype("datetime64[D]")
+            encoded = values.dictionary_encode()
+            dictionary = encoded.dictionary
+            indices: Int64s = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            return indices, lambda c: dictionary.take(pa.array(c))
+        case IsoYear():
+            return rows.calendar(key.column)["iso_year"], _identity
+        case IsoWeek():
+            return rows.calendar(key.column)["iso_week"], _identity
+        case YearMonth():
+            calendar = rows.calendar(key.column)
+            return calendar["year"] * 100 + calendar["month"], lambda c: [
+                f"{k // 100:04d}-{k % 100:02d}"
+                for k in c.tolist()  # one per month
+            ]
+        case _:
+            assert_never(key)
+
+
+def _measure(measure: Measure, sums: Int64s, counts: Int64s, clients: Int64s) -> Column:
+    match measure:
+        case SumCents():
+            return from_cents(sums)
+        case Count():
+            return counts
+        case DistinctClients():
+            return clients
+        case HalfUpAverage():
+            return from_cents(average_cents(sums, counts))
+        case _:
+            assert_never(measure)
+
+
+def _aggregate(declaration: Aggregate, rows: _FactRows) -> pa.Table:
+    """Per group of the keys: sum of cents, row count, distinct client_id; then each measure of them."""
+    columns: dict[str, Column] = {}
+    if not declaration.keys:
+        sums = np.array([int(rows.cents.sum())], np.int64)
+        counts = np.array([len(rows.cents)], np.int64)
+        clients = np.array([pd.Index(rows.client_ids).nunique()], np.int64)
+    else:
+        keys = [_key(rows, key) for key in declaration.keys]
+        # one int64 group code per row: the key codes in mixed radix (each shifted to start at 0)
+        group = np.zeros(len(rows.cents), np.int64)
+        bases: list[tuple[int, int]] = []
+        for codes, _ in keys:
+            low = int(codes.min()) if len(codes) else 0
+            width = int(codes.max()) - low + 1 if len(codes) else 1
+            group = group * width + (codes - low)
+            bases.append((low, width))
+        work = pd.DataFrame({"group": group, "client_id": rows.client_ids, "cents": rows.cents})
+        grouped = work.groupby("group", sort=True).agg(
+            s=pd.NamedAgg("cents", "sum"), n=pd.NamedAgg("cents", "size"), d=pd.NamedAgg("client_id", "nunique")
+        )
+        sums = grouped["s"].to_numpy(np.int64)
+        counts = grouped["n"].to_numpy(np.int64)
+        clients = grouped["d"].to_numpy(np.int64)
+        rest = grouped.index.to_numpy(np.int64)
+        for key, (_, decode), (low, width) in reversed(list(zip(declaration.keys, keys, bases, strict=True))):
+            columns[key.name] = decode(rest % width + low)
+            rest = rest // width
+    for measure in declaration.measures:
+        columns[measure.name] = _measure(measure, sums, counts, clients)
+    return _table(declaration.table, columns)
 
 
 def build_gold(
@@ -227,119 +332,50 @@ def build_gold(
     promotions: pd.DataFrame,
     quality: DataQualityCounts,
 ) -> dict[str, pa.Table]:
-    """Every Gold table of `twinlake.gold.GOLD_TABLES`, by name, from the clean Silver frames and DQ counts.
+    """Every Gold table of `twinlake.gold.GOLD_TABLES`, by name, compiled from `GOLD_DECLARATIONS`.
 
     The frames hold the Silver columns (pyarrow-backed; extra columns such as lineage are ignored).
-    `quality` is the Silver counts of every dataset (see `twinlake.gold.data_quality_rows`). Raises ValueError if
-    a frame breaks a Silver guarantee (nulls, repeated ids, unknown client or product) or the counts are inconsistent.
+    `quality` is the Silver counts of every dataset (see `twinlake.gold.data_quality_rows`). Raises
+    SilverPromiseBroken if a fact's client or product does not exist, ValueError if a frame breaks another Silver
+    guarantee (nulls, repeated ids) or the counts are inconsistent.
     """
+    frames = {DatasetName.CLIENTS: clients, DatasetName.PURCHASES: purchases, DatasetName.PROMOTIONS: promotions}
+    silver = {
+        name: {c.name: _column(frame, DATASETS[name], c.name) for c in DATASETS[name].columns}
+        for name, frame in frames.items()
+    }
+    client = _Clients(silver[DatasetName.CLIENTS])
+    facts = {fact: _FactRows(fact, silver[fact.dataset], client) for fact in FACTS}
     tables: dict[str, pa.Table] = {}
-    client = _Clients(clients)
-    tables[DIM_CLIENT.name] = _table(DIM_CLIENT, client.columns)
-    product_ids = np.arange(1, len(PRODUCTS) + 1, dtype=np.int32)  # 1-based position in PRODUCTS
-    tables[DIM_PRODUCT.name] = _table(DIM_PRODUCT, {"product_id": product_ids, "product": list(PRODUCTS)})
-    tables.update(_purchase_tables(client, purchases))
-    tables.update(_promotion_tables(client, promotions))
-    rows = data_quality_rows(quality)
-    tables[DATA_QUALITY.name] = _table(
-        DATA_QUALITY, {c.name: [r[i] for r in rows] for i, c in enumerate(DATA_QUALITY.columns)}
-    )
+    for declaration in GOLD_DECLARATIONS:
+        definition = declaration.table
+        match declaration:
+            case SilverCopy():
+                columns = silver[declaration.dataset]
+                tables[definition.name] = _table(definition, {n: columns[n] for n in definition.column_names})
+            case Enumeration():
+                ids = np.arange(1, len(declaration.values) + 1, dtype=np.int32)  # 1-based position
+                tables[definition.name] = _table(
+                    definition, {declaration.id_column: ids, declaration.value_column: list(declaration.values)}
+                )
+            case CalendarSpan():
+                tables[definition.name] = _dim_date(definition, facts[declaration.fact].days(declaration.column))
+            case Fact():
+                columns = facts[declaration].columns
+                tables[definition.name] = _table(definition, {n: columns[n] for n in definition.column_names})
+            case Aggregate():
+                tables[definition.name] = _aggregate(declaration, facts[declaration.fact])
+            case QualityCounts():
+                rows = data_quality_rows(quality)
+                tables[definition.name] = _table(
+                    definition, {c.name: [r[i] for r in rows] for i, c in enumerate(definition.columns)}
+                )
+            case _:
+                assert_never(declaration)
     return {t.name: tables[t.name] for t in GOLD_TABLES}
 
 
-def _purchase_tables(client: _Clients, frame: pd.DataFrame) -> dict[str, pa.Table]:
-    cols = {c.name: _column(frame, PURCHASES, c.name) for c in PURCHASES.columns}
-    _unique_ids(cols["purchase_id"], "silver purchases")
-    client_ids: Int64s = cols["client_id"].to_numpy(zero_copy_only=False)
-    position = client.positions(client_ids, "silver purchases")
-    product_index = pc.index_in(cols["product"], value_set=pa.array(PRODUCTS, pa.string()))
-    if product_index.null_count:
-        raise ValueError("silver purchases holds a product outside datasets.PRODUCTS")
-    product_id = pc.add(product_index.cast(pa.int32()), pa.scalar(1, pa.int32()))
-    cents = to_cents(cols["amount"])
-    _check_sums_fit(cents, "purchase amounts")
-    days: Days = cols["purchase_date"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
-    calendar = _calendar(days)
-
-    tables = {
-        FACT_PURCHASE.name: _table(
-            FACT_PURCHASE,
-            {
-                "purchase_id": cols["purchase_id"],
-                "client_id": cols["client_id"],
-                "product_id": product_id,
-                "product": cols["product"],
-                "purchase_date": cols["purchase_date"],
-                "amount": cols["amount"],
-                "country": client.country.take(pa.array(position)),
-            },
-        )
-    }
-
-    work = pd.DataFrame(
-        {
-            "client_id": client_ids,
-            "cents": cents,
-            "country": client.country_codes[position],
-            "product_id": product_id.to_numpy(zero_copy_only=False).astype(np.int64),
-            "day": days.astype(np.int64),
-            "week": calendar["iso_year"] * 100 + calendar["iso_week"],
-            "month": calendar["year"] * 100 + calendar["month"],
-        }
-    )
-
-    orders = len(work)
-    revenue = int(cents.sum())
-    tables[KPI_GLOBAL.name] = _table(
-        KPI_GLOBAL,
-        {
-            "total_revenue": from_cents(np.array([revenue], np.int64)),
-            "total_orders": [orders],
-            "unique_customers": [int(work["client_id"].nunique())],
-            "avg_order_value": from_cents(average_cents(np.array([revenue]), np.array([orders]))),
-        },
-    )
-
-    by_country = _sales(work, ["country"])
-    tables[KPI_BY_COUNTRY.name] = _table(
-        KPI_BY_COUNTRY,
-        {
-            "country": client.country_names.take(pa.array(by_country["country"].to_numpy(np.int64))),
-            **_sales_columns(by_country),
-            "avg_order_value": from_cents(_with_average(by_country, "revenue", "orders")),
-        },
-    )
-    by_product = _sales(work, ["product_id"])
-    product_ids = by_product["product_id"].to_numpy(np.int64)
-    tables[KPI_BY_PRODUCT.name] = _table(
-        KPI_BY_PRODUCT,
-        {
-            "product_id": product_ids,
-            "product": pa.array(PRODUCTS, pa.string()).take(pa.array(product_ids - 1)),
-            **_sales_columns(by_product),
-            "avg_order_value": from_cents(_with_average(by_product, "revenue", "orders")),
-        },
-    )
-
-    by_day = _sales(work, ["day"])
-    tables[SALES_BY_DAY.name] = _table(
-        SALES_BY_DAY,
-        {"date": by_day["day"].to_numpy(np.int64).astype("datetime64[D]"), **_sales_columns(by_day)},
-    )
-    by_week = _sales(work, ["week"])
-    weeks = by_week["week"].to_numpy(np.int64)
-    tables[SALES_BY_WEEK.name] = _table(
-        SALES_BY_WEEK, {"iso_year": weeks // 100, "iso_week": weeks % 100, **_sales_columns(by_week)}
-    )
-    by_month = _sales(work, ["month"])
-    month_labels = [f"{k // 100:04d}-{k % 100:02d}" for k in by_month["month"].tolist()]  # one per month
-    tables[SALES_BY_MONTH.name] = _table(SALES_BY_MONTH, {"month": month_labels, **_sales_columns(by_month)})
-
-    tables[DIM_DATE.name] = _dim_date(days)
-    return tables
-
-
-def _dim_date(purchase_days: Days) -> pa.Table:
+def _dim_date(definition: GoldTable, purchase_days: Days) -> pa.Table:
     """Every day from the first to the last purchase day inclusive (no rows without purchases)."""
     if len(purchase_days) == 0:
         days: Days = np.array([], dtype="datetime64[D]")
@@ -348,7 +384,7 @@ def _dim_date(purchase_days: Days) -> pa.Table:
         days = np.arange(purchase_days.min(), last, dtype="datetime64[D]")
     calendar = _calendar(days)
     return _table(
-        DIM_DATE,
+        definition,
         {
             "date": days,
             **{name: calendar[name] for name in ("year", "quarter", "month", "iso_year", "iso_week", "day")},
@@ -357,58 +393,3 @@ def _dim_date(purchase_days: Days) -> pa.Table:
             "day_name": pa.array(DAY_NAMES, pa.string()).take(pa.array(calendar["day_of_week"] - 1)),
         },
     )
-
-
-def _promotion_tables(client: _Clients, frame: pd.DataFrame) -> dict[str, pa.Table]:
-    cols = {c.name: _column(frame, PROMOTIONS, c.name) for c in PROMOTIONS.columns}
-    _unique_ids(cols["promo_id"], "silver promotions")
-    client_ids: Int64s = cols["client_id"].to_numpy(zero_copy_only=False)
-    position = client.positions(client_ids, "silver promotions")
-    hundredths = to_cents(cols["promo_value"])  # a percent with 2 places, as an integer of 1/100 %
-    _check_sums_fit(hundredths, "promotion values")
-    names = cols["promo_name"].dictionary_encode()
-
-    tables = {
-        FACT_PROMOTION.name: _table(
-            FACT_PROMOTION,
-            {
-                "promo_id": cols["promo_id"],
-                "client_id": cols["client_id"],
-                "promo_name": cols["promo_name"],
-                "promo_value": cols["promo_value"],
-                "country": client.country.take(pa.array(position)),
-            },
-        )
-    }
-    work = pd.DataFrame(
-        {
-            "client_id": client_ids,
-            "value": hundredths,
-            "name": names.indices.to_numpy(zero_copy_only=False).astype(np.int64),
-            "country": client.country_codes[position],
-        }
-    )
-    count = len(work)
-    total = int(hundredths.sum())
-    tables[PROMO_KPI_GLOBAL.name] = _table(
-        PROMO_KPI_GLOBAL,
-        {
-            "total_promotions": [count],
-            "clients_with_promotion": [int(work["client_id"].nunique())],
-            "avg_promo_value": from_cents(average_cents(np.array([total]), np.array([count]))),
-        },
-    )
-    labels = {"name": ("promo_name", names.dictionary), "country": ("country", client.country_names)}
-    for definition, key in ((PROMO_KPI_BY_NAME, "name"), (PROMO_KPI_BY_COUNTRY, "country")):
-        grouped = _group(work, [key], "value", ("total", "promotions", "clients"))
-        column, dictionary = labels[key]
-        tables[definition.name] = _table(
-            definition,
-            {
-                column: dictionary.take(pa.array(grouped[key].to_numpy(np.int64))),
-                "promotions": grouped["promotions"].to_numpy(np.int64),
-                "clients": grouped["clients"].to_numpy(np.int64),
-                "avg_promo_value": from_cents(_with_average(grouped, "total", "promotions")),
-            },
-        )
-    return tables

@@ -6,39 +6,52 @@ to bigint), sums are bigint sums (ANSI mode: an overflow is an error, never a wr
 `(2*s + n) div (2*n)` on integers (half-up, s >= 0), and cents go back as `cast(cents as decimal(20,0)) / 100`
 cast to decimal(18,2) (exact: the quotient has two places). No float is involved anywhere.
 
+Every table is compiled from its declaration in `twinlake.gold.GOLD_DECLARATIONS`; a broken integrity check (a
+fact's client or product does not exist) raises `SilverPromiseBroken` from `check_promises`, with the Pandas
+engine's message.
+
 ISO-8601 calendar: `weekofyear` is the ISO week; the ISO day of week is `(dayofweek + 5) % 7 + 1` (Spark's
 `dayofweek` is 1 = Sunday); the ISO week-numbering year is the calendar year of the week's Thursday.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import assert_never
+
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jobs.spark_engine.spark_schema import as_nullable, gold_schema, literal_frame
-from twinlake.datasets import PRODUCTS
+from jobs.spark_engine.spark_schema import as_nullable, gold_schema, literal_frame, spark_type
+from twinlake.datasets import DatasetName
 from twinlake.gold import (
-    DATA_QUALITY,
     DAY_NAMES,
-    DIM_CLIENT,
-    DIM_DATE,
-    DIM_PRODUCT,
-    FACT_PROMOTION,
-    FACT_PURCHASE,
+    FACTS,
+    GOLD_DECLARATIONS,
     GOLD_TABLES,
-    KPI_BY_COUNTRY,
-    KPI_BY_PRODUCT,
-    KPI_GLOBAL,
     MONTH_NAMES,
-    PROMO_KPI_BY_COUNTRY,
-    PROMO_KPI_BY_NAME,
-    PROMO_KPI_GLOBAL,
-    SALES_BY_DAY,
-    SALES_BY_MONTH,
-    SALES_BY_WEEK,
+    Aggregate,
+    Attribute,
+    CalendarSpan,
+    ClientExists,
+    Count,
     DataQualityCounts,
+    DistinctClients,
+    Enumeration,
+    Fact,
     GoldTable,
+    HalfUpAverage,
+    IsoWeek,
+    IsoYear,
+    Key,
+    Measure,
+    ProductExists,
+    QualityCounts,
+    SilverCopy,
+    SilverPromiseBroken,
+    SumCents,
+    YearMonth,
     data_quality_rows,
 )
 
@@ -78,122 +91,204 @@ def finish(definition: GoldTable, frame: DataFrame) -> DataFrame:
     return as_nullable(typed, schema).repartition(1).sortWithinPartitions(*definition.sort_key)
 
 
-def _totals(frame: DataFrame, keys: list[str], count: str, clients: str) -> DataFrame:
-    """Per `keys` (no keys: one row over everything, zeros when empty): the cents total `__s`, the row count
-    `count` and the number of distinct clients `clients`.
+# ---- facts and their integrity checks ----------------------------------------------------------------------
 
-    Two aggregations instead of `countDistinct`, whose plan shuffles every row twice: per (keys, client_id)
-    first, which on a frame clustered by client_id (`cluster_by_client`) needs no shuffle, then per keys,
-    which shuffles only partial aggregates.
+
+def _fact(fact: Fact, silver: Mapping[DatasetName, DataFrame]) -> DataFrame:
+    """The fact's Silver rows with what its checks look up; a looked-up value is null where the check fails
+    (left joins: a missing client is kept, with a null country, for `check_promises` to report)."""
+    frame = silver[fact.dataset]
+    for check in fact.checks:
+        match check:
+            case ClientExists():
+                clients = silver[DatasetName.CLIENTS]
+                lookup = F.broadcast(clients.select(F.col("client_id").alias(check.column), F.col(check.adds)))
+                frame = frame.join(lookup, check.column, "left")
+            case ProductExists():
+                products = F.array(*[F.lit(p) for p in check.values])
+                position = F.nullif(F.array_position(products, F.col(check.column)), F.lit(0))
+                frame = frame.withColumn(check.adds, position.cast("int"))
+            case _:
+                assert_never(check)
+    return frame
+
+
+def check_promises(facts: Mapping[Fact, DataFrame]) -> None:
+    """Raise SilverPromiseBroken for the first integrity check (declaration order) that a fact breaks.
+
+    `facts` are frames holding each check's column and looked-up column (null where it failed): the facts
+    of `build_facts`, or the frames of `cluster_by_client`. One small job per fact.
     """
-    per_client = frame.groupBy(*keys, "client_id").agg(F.sum("cents").alias("__s"), F.count(F.lit(1)).alias("__n"))
-    return per_client.groupBy(*keys).agg(
-        F.coalesce(F.sum("__s"), F.lit(0)).alias("__s"),
-        F.coalesce(F.sum("__n"), F.lit(0)).alias(count),
-        F.count(F.lit(1)).alias(clients),
-    )
+    for fact in FACTS:
+        failed = [F.col(check.adds).isNull() for check in fact.checks]
+        metrics = (
+            facts[fact]
+            .agg(
+                *[
+                    metric
+                    for check, fails in zip(fact.checks, failed, strict=True)
+                    for metric in (
+                        F.count(F.when(fails, F.lit(1))),
+                        F.min(F.when(fails, F.col(check.column))),
+                    )
+                ]
+            )
+            .collect()[0]
+        )
+        for i, check in enumerate(fact.checks):
+            rows, smallest = int(metrics[2 * i]), metrics[2 * i + 1]
+            if rows:
+                raise SilverPromiseBroken(check, rows, smallest)
 
 
-def _sales(frame: DataFrame, keys: list[str]) -> DataFrame:
-    return _totals(frame, keys, "orders", "customers").withColumns(
-        {"revenue": from_cents(F.col("__s")), "avg_order_value": from_cents(half_up_average("__s", "orders"))}
-    )
-
-
-FACT_TABLES: tuple[str, ...] = (DIM_CLIENT.name, DIM_PRODUCT.name, FACT_PURCHASE.name, FACT_PROMOTION.name)
+FACT_TABLES: tuple[str, ...] = tuple(
+    d.table.name for d in GOLD_DECLARATIONS if isinstance(d, SilverCopy | Enumeration | Fact)
+)
 
 
 def build_facts(
     spark: SparkSession, clients: DataFrame, purchases: DataFrame, promotions: DataFrame
 ) -> dict[str, DataFrame]:
-    """The Gold tables built from Silver rows (`FACT_TABLES`): the dimensions and the two fact tables."""
+    """The Gold tables built from Silver rows (`FACT_TABLES`): the dimensions and the facts (lazy; a fact
+    holds a null where an integrity check fails, see `check_promises`)."""
+    silver = {DatasetName.CLIENTS: clients, DatasetName.PURCHASES: purchases, DatasetName.PROMOTIONS: promotions}
     tables: dict[str, DataFrame] = {}
-    tables[DIM_CLIENT.name] = finish(DIM_CLIENT, clients)
-    products = literal_frame(
-        spark,
-        [(i + 1, name) for i, name in enumerate(PRODUCTS)],
-        T.StructType([T.StructField("product_id", T.IntegerType()), T.StructField("product", T.StringType())]),
-    )
-    tables[DIM_PRODUCT.name] = finish(DIM_PRODUCT, products)
-    country = F.broadcast(clients.select("client_id", "country"))
-    product_id = F.array_position(F.array(*[F.lit(p) for p in PRODUCTS]), F.col("product")).cast("int")
-    fact = purchases.join(country, "client_id").withColumn("product_id", product_id)
-    tables[FACT_PURCHASE.name] = finish(FACT_PURCHASE, fact)
-    tables[FACT_PROMOTION.name] = finish(FACT_PROMOTION, promotions.join(country, "client_id"))
+    for declaration in GOLD_DECLARATIONS:
+        definition = declaration.table
+        match declaration:
+            case SilverCopy():
+                tables[definition.name] = finish(definition, silver[declaration.dataset])
+            case Enumeration():
+                schema = T.StructType(
+                    [
+                        T.StructField(name, spark_type(definition.column(name).type))
+                        for name in (declaration.id_column, declaration.value_column)
+                    ]
+                )
+                rows = [(i + 1, value) for i, value in enumerate(declaration.values)]
+                tables[definition.name] = finish(definition, literal_frame(spark, rows, schema))
+            case Fact():
+                tables[definition.name] = finish(definition, _fact(declaration, silver))
+            case CalendarSpan() | Aggregate() | QualityCounts():
+                pass
+            case _:
+                assert_never(declaration)
     return tables
 
 
-def cluster_by_client(fact_purchase: DataFrame, fact_promotion: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """The columns the aggregates read, in cents, hash-partitioned by client_id (one shuffle per fact).
+# ---- aggregates ----------------------------------------------------------------------------------------------
+
+
+def _derived(key: IsoYear | IsoWeek | YearMonth) -> Column:
+    """A key computed from a fact column (once, by `cluster_by_client`)."""
+    match key:
+        case IsoYear():
+            return iso_year(F.col(key.column))
+        case IsoWeek():
+            return F.weekofyear(F.col(key.column))
+        case YearMonth():
+            day = F.col(key.column)
+            return F.format_string("%04d-%02d", F.year(day), F.month(day))
+        case _:
+            assert_never(key)
+
+
+def _read_columns(fact: Fact) -> dict[str, Column]:
+    """Every column the aggregates and calendars of `fact` (and its checks) read, by name."""
+    columns: dict[str, Column] = {"client_id": F.col("client_id"), "cents": to_cents(F.col(fact.money))}
+    for check in fact.checks:
+        columns.setdefault(check.column, F.col(check.column))
+        columns.setdefault(check.adds, F.col(check.adds))
+    for declaration in GOLD_DECLARATIONS:
+        if isinstance(declaration, CalendarSpan) and declaration.fact == fact:
+            columns.setdefault(declaration.column, F.col(declaration.column))
+        if isinstance(declaration, Aggregate) and declaration.fact == fact:
+            for key in declaration.keys:
+                if isinstance(key, Attribute):
+                    columns.setdefault(key.source, F.col(key.source))
+                else:
+                    columns.setdefault(key.name, _derived(key))
+    return columns
+
+
+def cluster_by_client(facts: Mapping[Fact, DataFrame]) -> dict[Fact, DataFrame]:
+    """The columns the aggregates read, money in cents and keys derived, hash-partitioned by client_id (one
+    shuffle per fact).
 
     Every aggregate counts distinct clients, so every one of them groups by client_id first; on frames already
-    clustered by client_id that step is local. A run caches these two frames for the aggregates it derives.
+    clustered by client_id that step is local. A run caches these frames for the aggregates it derives.
     """
-    day = F.col("purchase_date")
-    purchases = fact_purchase.select(
-        "client_id",
-        to_cents(F.col("amount")).alias("cents"),
-        "country",
-        "product_id",
-        "product",
-        day.alias("date"),
-        iso_year(day).alias("iso_year"),
-        F.weekofyear(day).alias("iso_week"),
-        F.format_string("%04d-%02d", F.year(day), F.month(day)).alias("month"),
+    clustered: dict[Fact, DataFrame] = {}
+    for fact in FACTS:
+        columns = _read_columns(fact)
+        clustered[fact] = facts[fact].select(*[c.alias(n) for n, c in columns.items()]).repartition("client_id")
+    return clustered
+
+
+def _key_column(key: Key) -> Column:
+    if isinstance(key, Attribute):
+        return F.col(key.source).alias(key.name)
+    return F.col(key.name)
+
+
+def _measure(measure: Measure) -> Column:
+    match measure:
+        case SumCents():
+            return from_cents(F.col("__s"))
+        case Count():
+            return F.col("__n")
+        case DistinctClients():
+            return F.col("__d")
+        case HalfUpAverage():
+            return from_cents(half_up_average("__s", "__n"))
+        case _:
+            assert_never(measure)
+
+
+def _aggregate(declaration: Aggregate, frame: DataFrame) -> DataFrame:
+    """Per keys (no keys: one row over everything, zeros when empty): the cents total, the row count and the
+    number of distinct clients, then each measure of them.
+
+    Two aggregations instead of `countDistinct`, whose plan shuffles every row twice: per (keys, client_id)
+    first, which on a frame clustered by client_id (`cluster_by_client`) needs no shuffle, then per keys,
+    which shuffles only partial aggregates.
+    """
+    keys = [_key_column(key) for key in declaration.keys]
+    names = [key.name for key in declaration.keys]
+    per_client = frame.groupBy(*keys, "client_id").agg(F.sum("cents").alias("__s"), F.count(F.lit(1)).alias("__n"))
+    totals = per_client.groupBy(*names).agg(
+        F.coalesce(F.sum("__s"), F.lit(0)).alias("__s"),
+        F.coalesce(F.sum("__n"), F.lit(0)).alias("__n"),
+        F.count(F.lit(1)).alias("__d"),
     )
-    promotions = fact_promotion.select(
-        "client_id", to_cents(F.col("promo_value")).alias("cents"), "promo_name", "country"
-    )
-    return purchases.repartition("client_id"), promotions.repartition("client_id")
+    return finish(declaration.table, totals.withColumns({m.name: _measure(m) for m in declaration.measures}))
 
 
 def build_aggregates(
     spark: SparkSession,
-    purchases: DataFrame,
-    promotions: DataFrame,
+    facts: Mapping[Fact, DataFrame],
     quality: DataQualityCounts,
 ) -> dict[str, DataFrame]:
-    """Every other Gold table, from the fact tables as `cluster_by_client` shapes them (they hold every clean
-    purchase and promotion, each with its client's country and product_id: Silver guarantees the client exists)
-    and the Silver counts. A run passes the facts as read back from their Parquet, so no aggregate recomputes
-    the Silver joins.
+    """Every other Gold table, from the facts as `cluster_by_client` shapes them (`check_promises` has passed:
+    they hold every clean purchase and promotion, each with its client's country and its product_id) and the
+    Silver counts. A run passes the facts as read back from their Parquet, so no aggregate recomputes the
+    Silver joins.
     """
     tables: dict[str, DataFrame] = {}
-    overall = _totals(purchases, [], "total_orders", "unique_customers")
-    tables[KPI_GLOBAL.name] = finish(
-        KPI_GLOBAL,
-        overall.withColumns(
-            {
-                "total_revenue": from_cents(F.col("__s")),
-                "avg_order_value": from_cents(half_up_average("__s", "total_orders")),
-            }
-        ),
-    )
-    tables[KPI_BY_COUNTRY.name] = finish(KPI_BY_COUNTRY, _sales(purchases, ["country"]))
-    tables[KPI_BY_PRODUCT.name] = finish(KPI_BY_PRODUCT, _sales(purchases, ["product_id", "product"]))
-    tables[SALES_BY_DAY.name] = finish(SALES_BY_DAY, _sales(purchases, ["date"]))
-    tables[SALES_BY_WEEK.name] = finish(SALES_BY_WEEK, _sales(purchases, ["iso_year", "iso_week"]))
-    tables[SALES_BY_MONTH.name] = finish(SALES_BY_MONTH, _sales(purchases, ["month"]))
-    tables[DIM_DATE.name] = _dim_date(purchases)
-
-    promo_overall = _totals(promotions, [], "total_promotions", "clients_with_promotion")
-    tables[PROMO_KPI_GLOBAL.name] = finish(
-        PROMO_KPI_GLOBAL,
-        promo_overall.withColumn("avg_promo_value", from_cents(half_up_average("__s", "total_promotions"))),
-    )
-    for definition, key in ((PROMO_KPI_BY_NAME, "promo_name"), (PROMO_KPI_BY_COUNTRY, "country")):
-        grouped = _totals(promotions, [key], "promotions", "clients")
-        tables[definition.name] = finish(
-            definition, grouped.withColumn("avg_promo_value", from_cents(half_up_average("__s", "promotions")))
-        )
-
-    rows = data_quality_rows(quality)
-    quality_frame = literal_frame(
-        spark,
-        rows,
-        gold_schema(DATA_QUALITY),
-    )
-    tables[DATA_QUALITY.name] = finish(DATA_QUALITY, quality_frame)
+    for declaration in GOLD_DECLARATIONS:
+        definition = declaration.table
+        match declaration:
+            case Aggregate():
+                tables[definition.name] = _aggregate(declaration, facts[declaration.fact])
+            case CalendarSpan():
+                tables[definition.name] = _calendar_span(declaration, facts[declaration.fact])
+            case QualityCounts():
+                rows = data_quality_rows(quality)
+                tables[definition.name] = finish(definition, literal_frame(spark, rows, gold_schema(definition)))
+            case SilverCopy() | Enumeration() | Fact():
+                pass
+            case _:
+                assert_never(declaration)
     return tables
 
 
@@ -204,23 +299,27 @@ def build_gold(
     promotions: DataFrame,
     quality: DataQualityCounts,
 ) -> dict[str, DataFrame]:
-    """Every Gold table of `twinlake.gold.GOLD_TABLES`, by name (lazy DataFrames, in GOLD_TABLES order)."""
-    facts = build_facts(spark, clients, purchases, promotions)
-    clustered = cluster_by_client(facts[FACT_PURCHASE.name], facts[FACT_PROMOTION.name])
-    tables = {**facts, **build_aggregates(spark, *clustered, quality)}
+    """Every Gold table of `twinlake.gold.GOLD_TABLES`, by name (lazy DataFrames, in GOLD_TABLES order).
+
+    Raises SilverPromiseBroken (one small job per fact) if a fact's client or product does not exist.
+    """
+    tables = build_facts(spark, clients, purchases, promotions)
+    facts = {fact: tables[fact.table.name] for fact in FACTS}
+    check_promises(facts)
+    tables.update(build_aggregates(spark, cluster_by_client(facts), quality))
     return {t.name: tables[t.name] for t in GOLD_TABLES}
 
 
-def _dim_date(purchases: DataFrame) -> DataFrame:
-    """Every day from the first to the last purchase day inclusive (empty when there is no purchase)."""
-    bounds = purchases.agg(F.min("date").alias("first"), F.max("date").alias("last"))
+def _calendar_span(declaration: CalendarSpan, fact: DataFrame) -> DataFrame:
+    """Every day from the first to the last date inclusive (empty when the fact has no row)."""
+    bounds = fact.agg(F.min(declaration.column).alias("first"), F.max(declaration.column).alias("last"))
     days = bounds.where(F.col("first").isNotNull()).select(
         F.explode(F.sequence("first", "last", F.expr("interval 1 day"))).alias("date")
     )
     d = F.col("date")
     dow = iso_day_of_week(d)
     return finish(
-        DIM_DATE,
+        declaration.table,
         days.withColumns(
             {
                 "year": F.year(d),

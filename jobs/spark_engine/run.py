@@ -37,10 +37,10 @@ from jobs.runs import (
     run_silver,
 )
 from jobs.spark_engine.bronze import LandingFile, read_bronze_files
-from jobs.spark_engine.gold import build_aggregates, build_facts, cluster_by_client
+from jobs.spark_engine.gold import build_aggregates, build_facts, check_promises, cluster_by_client
 from jobs.spark_engine.silver import SparkSilverResult, build_silver
 from twinlake.datasets import Dataset, DatasetName
-from twinlake.gold import FACT_PROMOTION, FACT_PURCHASE, GOLD_TABLES
+from twinlake.gold import FACTS, GOLD_TABLES
 from twinlake.layout import Buckets, Engine, Location, RunLayout
 from twinlake.manifest import DatasetCounts, InputObject
 from twinlake.store import LocalStore, ObjectStore
@@ -182,16 +182,13 @@ def _gold(
     write_all(
         build_facts(spark, cleans[DatasetName.CLIENTS], cleans[DatasetName.PURCHASES], cleans[DatasetName.PROMOTIONS])
     )
-    fact_purchase, fact_promotion = (
-        spark.read.parquet(uri(layout.gold(t.name), store)) for t in (FACT_PURCHASE, FACT_PROMOTION)
-    )
+    facts = {fact: spark.read.parquet(uri(layout.gold(fact.table.name), store)) for fact in FACTS}
     # Cached in memory (a few narrow columns): every aggregate reads them, already clustered by client_id.
-    purchases, promotions = (
-        frame.persist(StorageLevel.MEMORY_AND_DISK) for frame in cluster_by_client(fact_purchase, fact_promotion)
-    )
+    clustered = {fact: frame.persist(StorageLevel.MEMORY_AND_DISK) for fact, frame in cluster_by_client(facts).items()}
     try:
-        write_all(build_aggregates(spark, purchases, promotions, counts))
+        check_promises(clustered)  # a broken Silver promise fails the run before any aggregate is written
+        write_all(build_aggregates(spark, clustered, counts))
     finally:
-        purchases.unpersist()
-        promotions.unpersist()
+        for frame in clustered.values():
+            frame.unpersist()
     return {t.name: rows[t.name] for t in GOLD_TABLES}
