@@ -12,7 +12,7 @@ import pytest
 from tests import stack_probe
 from tests.faults.harness import AS_OF, Harness, write_report
 
-LARGE_ROWS = 40_000  # per file: a Pandas Silver long enough to be killed in, a Spark run that fits a case
+LARGE_ROWS = 120_000  # per file: a Pandas run long enough to be killed in on a busy machine; a Spark run fits a case
 SMALL_ROWS = 3_000
 REPORT: list[Harness] = []
 

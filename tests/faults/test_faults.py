@@ -42,7 +42,7 @@ def orphans_of(harness: Harness, engine: Engine, fingerprint: str) -> list[str]:
 
 
 def test_1_pandas_killed_during_silver_of_a_large_run(harness: Harness, large: dict[str, Path]) -> None:
-    with harness.case("1 kill -9 Pandas worker during Silver (3 x 40k rows)") as report:
+    with harness.case("1 kill -9 Pandas worker during Silver (3 x 120k rows)") as report:
         before = harness.run_ids()
         offset = len(harness.pandas.log_text())
         uploads = harness.base_set("c1", files=large)
