@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import time
 from typing import Any
 
 import pytest
@@ -138,7 +139,16 @@ def test_upgrade_keeps_the_generated_credentials(api: client.ApiClient, release:
 
 def test_a_second_upgrade_changes_nothing(api: client.ApiClient, release: Release, cluster_helm: Helm) -> None:
     install(cluster_helm, release.values)  # settle: the first upgrade of a release may still differ
-    before = _state(api, cluster_helm.manifest(RELEASE, NAMESPACE))
+    resources = cluster_helm.manifest(RELEASE, NAMESPACE)
+
+    def settled() -> dict[str, str] | None:
+        # Controllers act after an install returns (the spark-operator submits the driver pod when it gets to
+        # it): compare against a state that holds still, so only the upgrade itself can change what follows.
+        first = _state(api, resources)
+        time.sleep(3)
+        return first if _state(api, resources) == first else None
+
+    before = wait_until("the release's resources and pods hold still", settled, timeout=120)
     output = install(cluster_helm, release.values)
     assert not warnings_in(output), output
     after = _state(api, cluster_helm.manifest(RELEASE, NAMESPACE))
